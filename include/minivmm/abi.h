@@ -1,0 +1,109 @@
+/*
+ * abi.h: the host/guest ABI of minivmm, version MINIVMM_ABI_VERSION.
+ *
+ * Self-contained C99 (only <stdint.h>), included by the VMM, its device models and the guest,
+ * so that the two sides cannot drift apart. Addresses of boot structures are in memmap.h.
+ *
+ * Boot: the VMM boots the kernel by PVH (hvm_start_info version 1 in %ebx, memory map and
+ * command line filled in). When the VMM builds a flattened device tree it passes it as a PVH
+ * module whose command line is MINIVMM_FDT_MODULE_CMDLINE ("minivmm,fdt"); the guest finds it
+ * by that string and checks the FDT magic. A guest that ignores modules still boots, and a VMM
+ * that passes no FDT (QEMU microvm) leaves the guest on its defaults: 1 CPU, COM1 at 0x3f8/IRQ 4,
+ * exit port 0x501.
+ *
+ * Ports:
+ *   0x501 exit port (QEMU isa-debug-exit's address): the guest writes one status byte v.
+ *         minivmm exits with status v (0 = success); QEMU's isa-debug-exit exits with (v<<1)|1.
+ *   0x80  boot-phase port (the PC POST-code port): the guest writes one MINIVMM_PHASE_* byte;
+ *         the VMM records it as a marker in the exit log.
+ */
+#ifndef MINIVMM_ABI_H
+#define MINIVMM_ABI_H
+
+#include <stdint.h>
+
+#define MINIVMM_ABI_VERSION 1
+
+#define MINIVMM_EXIT_PORT 0x501
+#define MINIVMM_PHASE_PORT 0x80
+
+/* Status bytes the guest writes to the exit port. */
+#define MINIVMM_STATUS_OK 0      /* command succeeded */
+#define MINIVMM_STATUS_FAIL 1    /* command ran and a check failed */
+#define MINIVMM_STATUS_PANIC 3   /* CPU exception or kernel panic */
+
+/* Boot phases, written to MINIVMM_PHASE_PORT, in the order a normal boot passes them. */
+#define MINIVMM_PHASE_ENTRY 1         /* first instruction of the PVH entry */
+#define MINIVMM_PHASE_LONG_MODE 2     /* running 64-bit code */
+#define MINIVMM_PHASE_MEMORY_READY 3  /* memory map parsed, allocators (if any) ready */
+#define MINIVMM_PHASE_DEVICES_READY 4 /* console, interrupt controllers ready */
+#define MINIVMM_PHASE_CPUS_UP 5       /* every vCPU online */
+#define MINIVMM_PHASE_COMMAND 6       /* the selected command starts */
+#define MINIVMM_PHASE_DONE 7          /* command finished, about to write the exit port */
+#define MINIVMM_PHASE_MAX 7
+
+#define MINIVMM_PHASE_NAMES                                                                       \
+    { "", "entry", "long-mode", "memory-ready", "devices-ready", "cpus-up", "command", "done" }
+
+/* The FDT module's command line. */
+#define MINIVMM_FDT_MODULE_CMDLINE "minivmm,fdt"
+
+/* Device-tree compatible strings of minivmm's own devices. */
+#define MINIVMM_FDT_COMPAT_EXIT "minivmm,exit-port"
+#define MINIVMM_FDT_COMPAT_PHASE "minivmm,phase-port"
+#define MINIVMM_FDT_COMPAT_IOAPIC "intel,ce4100-ioapic"
+#define MINIVMM_FDT_COMPAT_UART "ns16550a"
+
+/*
+ * Guest command line: the first word whose key (text before any '=') names a command selects
+ * it, its value (if any) being the argument; other key=value words are parameters; unknown
+ * words are ignored with a warning. The tables below are the single source for the guest's
+ * parser and for `minivmm --help`.
+ *
+ * X(name, argument, help)
+ */
+#define MINIVMM_GUEST_COMMANDS(X)                                                                 \
+    X("hello", "", "print the banner and the online CPUs, then exit 0 (the default)")            \
+    X("panic", "", "take a deliberate page fault: register dump, exit status 3")                 \
+    X("echo", "", "echo console input line by line until a line 'quit', then exit 0")
+
+/* X(name, value, help) */
+#define MINIVMM_GUEST_PARAMS(X)                                                                   \
+    X("quiet", "", "print only the command's own output")                                        \
+    X("cpus", "N", "bring up at most N vCPUs (default: all in the device tree)")
+
+/* PVH start info (Xen public/arch-x86/hvm/start_info.h), version 1. */
+#define HVM_START_MAGIC_VALUE 0x336ec578u
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+
+struct hvm_start_info {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t flags;
+    uint32_t nr_modules;
+    uint64_t modlist_paddr;
+    uint64_t cmdline_paddr;
+    uint64_t rsdp_paddr;
+    uint64_t memmap_paddr;
+    uint32_t memmap_entries;
+    uint32_t reserved;
+};
+
+struct hvm_modlist_entry {
+    uint64_t paddr;
+    uint64_t size;
+    uint64_t cmdline_paddr;
+    uint64_t reserved;
+};
+
+#define HVM_MEMMAP_TYPE_RAM 1
+#define HVM_MEMMAP_TYPE_RESERVED 2
+
+struct hvm_memmap_table_entry {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t type;
+    uint32_t reserved;
+};
+
+#endif

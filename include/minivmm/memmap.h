@@ -1,0 +1,55 @@
+/*
+ * memmap.h: the guest-physical memory map, shared by the VMM, the FDT builder and the guest.
+ *
+ * One table for every fixed address (xv6's memlayout.h). Self-contained C99: <stdint.h> only,
+ * and usable from assembly when MEMMAP_ASSEMBLY is defined (no casts, no types).
+ *
+ *   0x0000_0000 +--------------------------------+
+ *               | real-mode IVT / BDA (unused)   |
+ *   0x0000_0500 | GDT written by the VMM (flat)  |  4 entries: null, code32, data32, tss
+ *   0x0000_6000 | hvm_start_info (PVH)           |  56 bytes
+ *   0x0000_6040 | hvm_modlist_entry[]            |  module 0 = FDT when present
+ *   0x0000_7000 | hvm_memmap_table_entry[]       |  up to 64 entries
+ *   0x0000_8000 | AP trampoline (guest-owned)    |  SIPI vector 0x08, 4 KiB
+ *   0x0000_9000 | module command lines           |
+ *   0x0001_0000 | kernel command line            |  up to 4 KiB, NUL-terminated
+ *   0x0002_0000 | flattened device tree          |  up to 64 KiB
+ *   0x0003_0000 +--------------------------------+  end of boot structures
+ *               | free low RAM                   |
+ *   0x0009_fc00 | reserved (EBDA, VGA, BIOS)     |  e820 type 2
+ *   0x0010_0000 | kernel image (PVH ELF)         |  segments must lie at or above 0x30000
+ *               | RAM ...                        |
+ *   0xc000_0000 +--------------------------------+  32-bit MMIO hole (RAM resumes at 4 GiB)
+ *   0xfec0_0000 | IOAPIC (24 pins)               |  4 KiB
+ *   0xfee0_0000 | local APIC (in KVM)            |  4 KiB
+ *   0x1_0000_0000 RAM above the hole when -m > 3 GiB
+ */
+#ifndef MINIVMM_MEMMAP_H
+#define MINIVMM_MEMMAP_H
+
+#define MEMMAP_GDT             0x500
+#define MEMMAP_START_INFO      0x6000
+#define MEMMAP_MODLIST         0x6040
+#define MEMMAP_MODLIST_MAX     8
+#define MEMMAP_E820            0x7000
+#define MEMMAP_E820_MAX        64
+#define MEMMAP_AP_TRAMPOLINE   0x8000      /* SIPI vector = MEMMAP_AP_TRAMPOLINE >> 12 */
+#define MEMMAP_MODCMDLINE      0x9000
+#define MEMMAP_CMDLINE         0x10000
+#define MEMMAP_CMDLINE_MAX     4096        /* including the NUL */
+#define MEMMAP_FDT             0x20000
+#define MEMMAP_FDT_MAX         0x10000
+#define MEMMAP_BOOT_END        0x30000     /* kernel segments may not start below this */
+
+#define MEMMAP_EBDA_START      0x9fc00     /* e820 reserved up to 1 MiB */
+#define MEMMAP_HIMEM_START     0x100000
+
+#define MEMMAP_HOLE_START      0xc0000000  /* RAM above 3 GiB moves above 4 GiB */
+#define MEMMAP_HOLE_END        0x100000000
+
+#define MEMMAP_IOAPIC_BASE     0xfec00000
+#define MEMMAP_IOAPIC_SIZE     0x1000
+#define MEMMAP_LAPIC_BASE      0xfee00000
+#define MEMMAP_LAPIC_SIZE      0x1000
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * fdt_build.h: the flattened device tree describing the machine to the guest (libfdt).
+ */
+#ifndef MINIVMM_FDT_BUILD_H
+#define MINIVMM_FDT_BUILD_H
+
+#include <stddef.h>
+
+#include "gmem.h"
+
+struct fdt_machine {
+    unsigned ncpus;
+    const struct gmem *gm;
+    const char *bootargs;
+    unsigned uart_port, uart_irq;
+    unsigned exit_port, phase_port;
+};
+
+/* Builds the tree into buf (at most bufsize bytes): 0 or -ENOSPC/-EINVAL.
+ * Layout: / (#address-cells 2, #size-cells 2, compatible "minivmm,pvh"); /chosen (bootargs,
+ * stdout-path); /memory@0 (one reg pair per RAM region); /cpus (#address-cells 1,
+ * #size-cells 0) with cpu@N (device_type "cpu", reg = APIC ID N); /ioapic@fec00000;
+ * /isa (ISA binding: #address-cells 2, #size-cells 1, first cell 1 = I/O space) holding
+ * serial@i3f8 (ns16550a), exit-port@i501 and phase-port@i80. */
+int fdt_build(void *buf, size_t bufsize, const struct fdt_machine *m);
+
+#endif

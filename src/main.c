@@ -1,0 +1,586 @@
+/*
+ * main.c: the minivmm command line, and `minivmm run` bring-up in order.
+ *
+ * cmd_run() reads top to bottom as the machine comes up: open KVM, create the VM and its
+ * interrupt controller, map memory, load the kernel, create devices, build the device tree
+ * and boot info, create vCPUs, start them, wait, tear down in reverse. Only this file turns
+ * errors into messages and exit statuses.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libfdt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "console.h"
+#include "elf_loader.h"
+#include "exitlog.h"
+#include "exitsum.h"
+#include "fdt_build.h"
+#include "minivmm/abi.h"
+#include "minivmm/memmap.h"
+#include "minivmm/uart16550.h"
+#include "pvh.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#define MINIVMM_VERSION "0.1.0"
+
+struct run_opts {
+    const char *kernel;
+    uint64_t mem;
+    unsigned cpus;
+    const char *cmdline;
+    enum kvm_irqchip_mode irqchip;
+    const char *exit_log;
+    const char *dump_dtb;
+    bool quiet;
+    char bootargs[MEMMAP_CMDLINE_MAX];
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: minivmm run -k KERNEL [options] [-- GUEST-WORDS...]\n"
+"       minivmm exits FILE\n"
+"       minivmm help | --help | version | --version\n"
+"\n"
+"minivmm run: boot a PVH kernel (ELF64 or ELF32) on KVM.\n"
+"  -k, --kernel FILE       the kernel to boot (e.g. build/guest/kernel.elf)\n"
+"  -m, --memory SIZE       guest RAM, K/M/G suffixes (default 128M; above 3G, RAM\n"
+"                          continues at 4 GiB past the MMIO hole)\n"
+"  -c, --cpus N            vCPUs, one thread each (default 1, at most %d)\n"
+"      --cmdline STRING    guest command line; words after `--` are appended,\n"
+"                          nothing else is added\n"
+"      --irqchip MODE      split (default: LAPIC in KVM, IOAPIC in minivmm) or kernel\n"
+"                          (KVM's full irqchip; slower VM start on some hosts)\n"
+"      --exit-log FILE     write every VM exit to FILE (binary, read by `minivmm exits`);\n"
+"                          `-` streams one text line per record to stderr\n"
+"      --dump-dtb FILE     write the device tree to FILE and exit (dtc -I dtb -O dts FILE)\n"
+"  -q, --quiet             no banner, no summary, no VMM chatter (guest console only)\n"
+"\n"
+"Exit status: the byte the guest writes to port 0x%x (0 = success); %d on VMM errors and\n"
+"bad input; %d when the guest crashed (triple fault, emulation failure); 128+N on signal N.\n"
+"Console: guest serial (COM1) on stdin/stdout; when stdin is a terminal, Ctrl-A x quits.\n"
+"\n"
+"minivmm exits FILE: summarise an exit log (exits by reason, top ports and addresses,\n"
+"per vCPU, boot phases).\n"
+"\n"
+"Commands of our guest (build/guest/kernel.elf), given on its command line:\n",
+            VM_MAX_CPUS, MINIVMM_EXIT_PORT, VM_STATUS_ERROR, VM_STATUS_GUEST_CRASH);
+#define CMD(name, arg, help) fprintf(f, "  %-22s %s\n", name arg, help);
+    MINIVMM_GUEST_COMMANDS(CMD)
+#undef CMD
+    fprintf(f, "Guest parameters (key=value words):\n");
+#define PARAM(name, val, help) fprintf(f, "  %-22s %s\n", name "=" val, help);
+    MINIVMM_GUEST_PARAMS(PARAM)
+#undef PARAM
+}
+
+static int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("minivmm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return VM_STATUS_ERROR;
+}
+
+enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB };
+
+static int parse_run(int argc, char **argv, struct run_opts *o)
+{
+    static const struct option longopts[] = {
+        {"kernel", required_argument, NULL, 'k'},
+        {"memory", required_argument, NULL, 'm'},
+        {"cpus", required_argument, NULL, 'c'},
+        {"cmdline", required_argument, NULL, OPT_CMDLINE},
+        {"irqchip", required_argument, NULL, OPT_IRQCHIP},
+        {"exit-log", required_argument, NULL, OPT_EXIT_LOG},
+        {"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, r;
+
+    *o = (struct run_opts){.mem = 128ull << 20, .cpus = 1, .irqchip = KVM_IRQCHIP_SPLIT};
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":k:m:c:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            o->kernel = optarg;
+            break;
+        case 'm':
+            r = cmdline_parse_size(optarg, &o->mem);
+            if (r == 0 && (o->mem < GMEM_MIN_SIZE || o->mem > GMEM_MAX_SIZE))
+                r = -ERANGE;
+            if (r == 0 && (o->mem & 0xfff))
+                r = -EINVAL;
+            if (r)
+                return errorf("-m/--memory: '%s' is not a size between 16M and 1T in whole "
+                              "4 KiB pages (e.g. 128M, 2G)", optarg);
+            break;
+        case 'c':
+            if (cmdline_parse_uint(optarg, 1, VM_MAX_CPUS, &o->cpus))
+                return errorf("-c/--cpus: '%s' is not a number between 1 and %d", optarg,
+                              VM_MAX_CPUS);
+            break;
+        case OPT_CMDLINE:
+            o->cmdline = optarg;
+            break;
+        case OPT_IRQCHIP:
+            if (strcmp(optarg, "split") == 0)
+                o->irqchip = KVM_IRQCHIP_SPLIT;
+            else if (strcmp(optarg, "kernel") == 0)
+                o->irqchip = KVM_IRQCHIP_KERNEL;
+            else
+                return errorf("--irqchip: '%s' is not split or kernel", optarg);
+            break;
+        case OPT_EXIT_LOG:
+            o->exit_log = optarg;
+            break;
+        case OPT_DUMP_DTB:
+            o->dump_dtb = optarg;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case ':':
+            return errorf("option '%s' needs a value (see minivmm --help)", argv[optind - 1]);
+        default:
+            return errorf("unknown option '%s' (see minivmm --help)", argv[optind - 1]);
+        }
+    }
+    if (!o->kernel)
+        return errorf("run: no kernel given (-k FILE; e.g. -k build/guest/kernel.elf)");
+    /* Words after `--` (getopt stops there) go to the guest; any other word is a mistake. */
+    if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+        return errorf("run: unexpected argument '%s' (guest words go after `--`)",
+                      argv[optind]);
+    r = cmdline_build(o->bootargs, sizeof(o->bootargs), o->cmdline, argv + optind,
+                      argc - optind);
+    if (r == -E2BIG)
+        return errorf("guest command line longer than %d bytes", MEMMAP_CMDLINE_MAX - 1);
+    if (r < 0)
+        return errorf("guest command line has an empty word or a control character");
+    return 0;
+}
+
+/* ---- callbacks from devices ---- */
+
+static void on_exit_port(void *opaque, unsigned vcpu, uint8_t status)
+{
+    (void)vcpu;
+    vm_stop(opaque, status);
+}
+
+static void on_phase(void *opaque, unsigned vcpu, uint8_t code)
+{
+    struct vm *vm = opaque;
+    struct exitlog_marker m = {.t_ns = vm_now_ns() - vm->t0_ns, .vcpu = vcpu, .code = code};
+    pthread_mutex_lock(&vm->marker_lock);
+    exitsum_add_marker(&vm->markers, &m, __atomic_load_n(&vm->nexits, __ATOMIC_RELAXED));
+    pthread_mutex_unlock(&vm->marker_lock);
+    if (vm->log)
+        exitlog_marker(vm->log, &m);
+}
+
+static void on_console_quit(void *opaque)
+{
+    struct vm *vm = opaque;
+    if (!vm->quiet)
+        fprintf(stderr, "\r\nminivmm: quit (Ctrl-A x)\n");
+    vm_stop(vm, 0);
+}
+
+static int register_devices(struct vm *vm, char *err, size_t errlen)
+{
+    struct irq_line uart_irq;
+    int ret;
+
+    irqchip_line(&vm->ic, UART_COM1_IRQ, &uart_irq);
+    console_init(&vm->console, STDIN_FILENO, STDOUT_FILENO);
+    ret = serial16550_init(&vm->uart, &uart_irq, console_tx, &vm->console);
+    if (ret) {
+        snprintf(err, errlen, "serial: init failed: %s", strerror(-ret));
+        return ret;
+    }
+    vm->exitp = (struct exitport){.on_exit = on_exit_port, .opaque = vm};
+    vm->phasep = (struct phaseport){.on_phase = on_phase, .opaque = vm};
+
+    const struct bus_dev devs[] = {
+        {"serial", BUS_PIO, UART_COM1_BASE, 8, &serial16550_bus_ops, &vm->uart,
+         serial16550_regs, serial16550_nregs},
+        {"exit", BUS_PIO, MINIVMM_EXIT_PORT, 1, &exitport_bus_ops, &vm->exitp, exitport_regs,
+         exitport_nregs},
+        {"phase", BUS_PIO, MINIVMM_PHASE_PORT, 1, &phaseport_bus_ops, &vm->phasep,
+         phaseport_regs, phaseport_nregs},
+        {"ioapic", BUS_MMIO, MEMMAP_IOAPIC_BASE, MEMMAP_IOAPIC_SIZE, &ioapic_bus_ops,
+         &vm->ic.ioapic, ioapic_regs, ioapic_nregs},
+    };
+    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+        /* With KVM's full irqchip the IOAPIC lives in KVM. */
+        if (strcmp(devs[i].name, "ioapic") == 0 && vm->ic.mode != KVM_IRQCHIP_SPLIT)
+            continue;
+        ret = bus_register(&vm->bus, &devs[i]);
+        if (ret) {
+            snprintf(err, errlen, "bus: cannot register %s: %s", devs[i].name, strerror(-ret));
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -errno;
+    size_t n = fwrite(buf, 1, len, f);
+    int ret = (n == len) ? 0 : -EIO;
+    if (fclose(f) != 0 && ret == 0)
+        ret = -errno;
+    return ret;
+}
+
+/* Waits for the VM to stop or for SIGINT/SIGTERM/SIGHUP. */
+static void wait_for_stop(struct vm *vm, int sig_fd)
+{
+    struct pollfd p[2] = {{.fd = vm->stop_fd, .events = POLLIN},
+                          {.fd = sig_fd, .events = POLLIN}};
+    for (;;) {
+        int r = poll(p, 2, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || (p[0].revents & POLLIN))
+            return;
+        if (p[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (!vm->quiet)
+                    fprintf(stderr, "minivmm: terminating on signal %u\n", si.ssi_signo);
+                vm_stop(vm, 128 + (int)si.ssi_signo);
+            }
+            return;
+        }
+    }
+}
+
+static void print_summary(struct vm *vm, uint64_t wall_ns)
+{
+    struct exitsum *all = malloc(sizeof(*all));
+    if (!all)
+        return;
+    exitsum_init(all);
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        exitsum_merge(all, &vm->vcpus[i].sum);
+    exitsum_merge(all, &vm->markers);
+    exitsum_print(stderr, all, &vm->map, wall_ns);
+    free(all);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    char err[512];
+    int ret, status = VM_STATUS_ERROR;
+    struct kvm_cpuid2 *cpuid = NULL;
+    static char fdt[MEMMAP_FDT_MAX];
+    struct elf_image img;
+    sigset_t sigs;
+    int sig_fd = -1;
+
+    if (parse_run(argc, argv, &o))
+        return VM_STATUS_ERROR;
+
+    struct vm *vm = calloc(1, sizeof(*vm));
+    if (!vm)
+        return errorf("out of memory");
+    vm->quiet = o.quiet;
+    vm->ncpus = 0;
+    vm->stop_fd = -1;
+    vm->gm.fd = -1;
+    pthread_mutex_init(&vm->stop_lock, NULL);
+    pthread_mutex_init(&vm->marker_lock, NULL);
+    exitsum_init(&vm->markers);
+    bus_init(&vm->bus);
+
+    /* Signals: vCPU kicks go to vCPU threads only; SIGINT/SIGTERM/SIGHUP to a signalfd. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    sigdelset(&sigs, SIGUSR1);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* 1. Open KVM and check what we rely on. */
+    ret = kvm_open(&vm->kvm, o.irqchip, err, sizeof(err));
+    if (ret)
+        goto err_print;
+    if (o.cpus > (unsigned)vm->kvm.max_vcpus) {
+        snprintf(err, sizeof(err), "-c/--cpus: %u is more than KVM allows here (%d)", o.cpus,
+                 vm->kvm.max_vcpus);
+        goto err_print_kvm;
+    }
+    /* 2. Create the VM and its interrupt controller (split mode must precede vCPUs). */
+    ret = kvm_create_vm(&vm->kvm, err, sizeof(err));
+    if (ret)
+        goto err_print_kvm;
+    ret = irqchip_init(&vm->ic, &vm->kvm, o.irqchip, err, sizeof(err));
+    if (ret)
+        goto err_print_kvm;
+    /* 3. Guest RAM from a memfd, one KVM slot per region. */
+    ret = gmem_init(&vm->gm, o.mem);
+    if (ret) {
+        snprintf(err, sizeof(err), "memory: cannot allocate %" PRIu64 " MiB: %s", o.mem >> 20,
+                 strerror(-ret));
+        goto err_print_irq;
+    }
+    ret = kvm_map_memory(&vm->kvm, &vm->gm, err, sizeof(err));
+    if (ret)
+        goto err_print_mem;
+    /* 4. Load the kernel. */
+    ret = elf_load_pvh_file(o.kernel, &vm->gm, &img, err, sizeof(err));
+    if (ret)
+        goto err_print_mem;
+    /* 5. Devices on the buses. */
+    ret = register_devices(vm, err, sizeof(err));
+    if (ret)
+        goto err_print_mem;
+    /* 6. Device tree and PVH boot information. */
+    struct fdt_machine mach = {
+        .ncpus = o.cpus, .gm = &vm->gm, .bootargs = o.bootargs, .uart_port = UART_COM1_BASE,
+        .uart_irq = UART_COM1_IRQ, .exit_port = MINIVMM_EXIT_PORT,
+        .phase_port = MINIVMM_PHASE_PORT};
+    ret = fdt_build(fdt, sizeof(fdt), &mach);
+    if (ret) {
+        snprintf(err, sizeof(err), "fdt: cannot build the device tree: %s", strerror(-ret));
+        goto err_print_uart;
+    }
+    if (o.dump_dtb) {
+        ret = write_file(o.dump_dtb, fdt, fdt_totalsize(fdt));
+        if (ret) {
+            snprintf(err, sizeof(err), "--dump-dtb: %s: %s", o.dump_dtb, strerror(-ret));
+            goto err_print_uart;
+        }
+        status = 0;
+        goto out_uart;
+    }
+    ret = pvh_write_boot_info(&vm->gm, o.bootargs, fdt, fdt_totalsize(fdt));
+    if (ret) {
+        snprintf(err, sizeof(err), "pvh: cannot write boot information: %s", strerror(-ret));
+        goto err_print_uart;
+    }
+    /* 7. The exit log, with the bus map in its header. */
+    exitlog_busmap_from_bus(&vm->map, &vm->bus);
+    if (o.exit_log) {
+        ret = exitlog_open(&vm->log, o.exit_log, &vm->map, o.cpus);
+        if (ret) {
+            snprintf(err, sizeof(err), "--exit-log: %s: %s", o.exit_log, strerror(-ret));
+            goto err_print_uart;
+        }
+    }
+    /* 8. vCPUs: per-vCPU CPUID; the BSP starts at the PVH entry, APs wait for SIPI. */
+    cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
+    if (!cpuid)
+        goto err_print_log;
+    vm->vcpus = calloc(o.cpus, sizeof(*vm->vcpus));
+    if (!vm->vcpus) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto err_print_log;
+    }
+    for (unsigned i = 0; i < o.cpus; i++) {
+        ret = vcpu_create(&vm->vcpus[i], vm, i, cpuid, err, sizeof(err));
+        if (ret)
+            goto err_print_vcpus;
+        vm->ncpus = i + 1;
+    }
+    ret = vcpu_set_pvh_entry(&vm->vcpus[0], img.pvh_entry, err, sizeof(err));
+    if (ret)
+        goto err_print_vcpus;
+    vm->stop_fd = eventfd(0, EFD_CLOEXEC);
+    sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    if (vm->stop_fd < 0 || sig_fd < 0 || vcpu_signals_init()) {
+        snprintf(err, sizeof(err), "cannot set up signals: %s", strerror(errno));
+        goto err_print_vcpus;
+    }
+
+    if (!o.quiet) {
+        const char *mmu = kvm_mmu_mode();
+        fprintf(stderr,
+                "minivmm %s: %u vCPU%s, %" PRIu64 " MiB, %s irqchip, kernel %s (ELF%d, PVH entry "
+                "0x%x)\n",
+                MINIVMM_VERSION, o.cpus, o.cpus > 1 ? "s" : "", o.mem >> 20,
+                o.irqchip == KVM_IRQCHIP_SPLIT ? "split" : "kernel", o.kernel, img.elfclass,
+                img.pvh_entry);
+        fprintf(stderr, "minivmm: MMU: %s\n", mmu ? mmu : "unknown (cannot tell on this host)");
+    }
+
+    /* 9. Console, then the vCPUs. */
+    ret = console_start(&vm->console, &vm->uart, on_console_quit, vm);
+    if (ret) {
+        snprintf(err, sizeof(err), "console: cannot start: %s", strerror(-ret));
+        goto err_print_vcpus;
+    }
+    vm->t0_ns = vm_now_ns();
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        ret = vcpu_start(&vm->vcpus[i]);
+        if (ret) {
+            fprintf(stderr, "minivmm: cannot start vcpu %u: %s\n", i, strerror(-ret));
+            vm_stop(vm, VM_STATUS_ERROR);
+            break;
+        }
+    }
+
+    /* 10. Run until the guest exits, crashes, or we are told to stop. */
+    wait_for_stop(vm, sig_fd);
+    uint64_t wall = vm_now_ns() - vm->t0_ns;
+
+    /* 11. Tear down in reverse. */
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        vcpu_join(&vm->vcpus[i]);
+    console_stop(&vm->console);
+    status = vm->status;
+    if (!o.quiet)
+        print_summary(vm, wall);
+    ret = exitlog_close(vm->log);
+    vm->log = NULL;
+    if (ret && status == 0)
+        status = errorf("--exit-log: %s: write failed: %s", o.exit_log, strerror(-ret));
+    else if (ret)
+        errorf("--exit-log: %s: write failed: %s", o.exit_log, strerror(-ret));
+    goto out_vcpus;
+
+err_print_vcpus:
+    errorf("%s", err);
+out_vcpus:
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        vcpu_destroy(&vm->vcpus[i]);
+    free(vm->vcpus);
+    free(cpuid);
+    if (sig_fd >= 0)
+        close(sig_fd);
+    if (vm->stop_fd >= 0)
+        close(vm->stop_fd);
+    goto out_log;
+err_print_log:
+    errorf("%s", err);
+out_log:
+    exitlog_close(vm->log);
+    goto out_uart;
+err_print_uart:
+    errorf("%s", err);
+out_uart:
+    serial16550_destroy(&vm->uart);
+    goto out_mem;
+err_print_mem:
+    errorf("%s", err);
+out_mem:
+    gmem_destroy(&vm->gm);
+    goto out_irq;
+err_print_irq:
+    errorf("%s", err);
+out_irq:
+    irqchip_destroy(&vm->ic);
+    goto out_kvm;
+err_print_kvm:
+    errorf("%s", err);
+out_kvm:
+    kvm_close(&vm->kvm);
+    goto out_free;
+err_print:
+    errorf("%s", err);
+out_free:
+    free(vm);
+    return status;
+}
+
+/* ---- minivmm exits ---- */
+
+static void sum_exit(void *opaque, const struct exitlog_exit *rec)
+{
+    exitsum_add_exit(opaque, rec);
+}
+
+static void sum_marker(void *opaque, const struct exitlog_marker *rec)
+{
+    struct exitsum *s = opaque;
+    exitsum_add_marker(s, rec, s->total.n);
+}
+
+static int cmd_exits(int argc, char **argv)
+{
+    char err[512];
+    if (argc != 2)
+        return errorf("usage: minivmm exits FILE");
+    struct exitsum *s = malloc(sizeof(*s));
+    struct exitlog_info *info = malloc(sizeof(*info));
+    int status = VM_STATUS_ERROR;
+    if (!s || !info) {
+        errorf("out of memory");
+        goto out;
+    }
+    exitsum_init(s);
+    const struct exitlog_visitor v = {.exit = sum_exit, .marker = sum_marker};
+    if (exitlog_read(argv[1], info, &v, s, err, sizeof(err))) {
+        errorf("%s", err);
+        goto out;
+    }
+    if (info->truncated)
+        fprintf(stderr,
+                "minivmm: %s: last record truncated at offset %" PRIu64
+                " (the run did not finish writing); using the %" PRIu64 " records before it\n",
+                argv[1], info->trunc_offset, info->nrecords);
+    printf("exit log %s: version %u, %u vCPU%s, %" PRIu64 " records\n", argv[1], info->version,
+           info->ncpus, info->ncpus == 1 ? "" : "s", info->nrecords);
+    exitsum_print(stdout, s, &info->map, 0);
+    status = 0;
+out:
+    free(s);
+    free(info);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return VM_STATUS_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "exits") == 0)
+        return cmd_exits(argc - 1, argv + 1);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
+        strcmp(cmd, "-V") == 0) {
+        printf("minivmm %s (guest ABI %d)\n", MINIVMM_VERSION, MINIVMM_ABI_VERSION);
+        return 0;
+    }
+    return errorf("unknown command '%s' (see minivmm --help)", cmd);
+}

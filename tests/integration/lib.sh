@@ -1,0 +1,37 @@
+# lib.sh: shared helpers for the integration tests (POSIX sh, sourced).
+# Environment from meson: MINIVMM, KERNEL, KVM_USABLE, TESTDIR (scratch directory).
+set -u
+
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "PASS: $*"; }
+
+need_kvm() {
+    "$KVM_USABLE" || exit 77
+}
+
+# run_vm OUT ERR [args...]: runs minivmm with a timeout, stdin from /dev/null unless
+# redirected by the caller; sets $status.
+run_vm() {
+    out=$1; err=$2; shift 2
+    status=0
+    timeout -s KILL 120 "$MINIVMM" "$@" >"$out" 2>"$err" </dev/null || status=$?
+}
+
+expect_status() {
+    [ "$status" -eq "$1" ] || { echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err";
+        fail "$2: exit status $status, want $1"; }
+}
+
+expect_line() { # FILE REGEX WHAT
+    grep -Eq -- "$2" "$1" || { echo "--- $1"; cat "$1"; fail "$3: no line matching '$2'"; }
+}
+
+expect_no_line() {
+    ! grep -Eq -- "$2" "$1" || { echo "--- $1"; cat "$1"; fail "$3: unexpected '$2'"; }
+}
+
+scratch() {
+    d=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-test.XXXXXX")
+    trap 'rm -rf "$d"' EXIT
+    echo "$d"
+}
