@@ -43,8 +43,8 @@ struct ioapic_ops {
 
 struct ioapic {
     pthread_mutex_t lock;
-    uint32_t ioregsel;               /* bits 7:0 */
-    uint32_t id;                     /* 4-bit APIC ID (register bits 27:24) */
+    uint32_t ioregsel; /* bits 7:0 */
+    uint32_t id;       /* 4-bit APIC ID (register bits 27:24) */
     uint64_t rte[IOAPIC_NUM_PINS];
     uint32_t irr;   /* level pins: line asserted; edge pins: a latched rising edge */
     uint32_t input; /* pin input levels as last set (before polarity) */

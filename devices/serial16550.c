@@ -81,8 +81,7 @@ static size_t room_locked(const struct serial16550 *s)
 static uint8_t lsr_value(const struct serial16550 *s)
 {
     /* Bit 7 (error in RCVR FIFO) counts PE/FE/BI only, which this model never produces. */
-    return (uint8_t)(s->lsr_err | UART_LSR_THRE | UART_LSR_TEMT |
-                     (s->rx_count ? UART_LSR_DR : 0));
+    return (uint8_t)(s->lsr_err | UART_LSR_THRE | UART_LSR_TEMT | (s->rx_count ? UART_LSR_DR : 0));
 }
 
 /* The interrupt ID (IIR bits 3:0) of the highest-priority enabled pending source. */
@@ -289,8 +288,7 @@ static void reg_write(struct serial16550 *s, unsigned off, uint8_t val)
     update_irq(s);
 }
 
-static void serial_bus_read(void *opaque, unsigned vcpu, uint64_t off, uint8_t *data,
-                            unsigned len)
+static void serial_bus_read(void *opaque, unsigned vcpu, uint64_t off, uint8_t *data, unsigned len)
 {
     struct serial16550 *s = opaque;
     (void)vcpu;

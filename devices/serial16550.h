@@ -26,15 +26,15 @@ struct serial16550 {
     pthread_mutex_t lock;
     pthread_cond_t room; /* broadcast when the RX FIFO gains room (CLOCK_MONOTONIC) */
 
-    uint8_t ier;  /* low 4 bits */
-    uint8_t fcr;  /* FE, DMA mode and trigger bits as last programmed (write-only register) */
+    uint8_t ier; /* low 4 bits */
+    uint8_t fcr; /* FE, DMA mode and trigger bits as last programmed (write-only register) */
     uint8_t lcr;
-    uint8_t mcr;  /* bits 0-4 */
+    uint8_t mcr;     /* bits 0-4 */
     uint8_t lsr_err; /* latched LSR error bits (only OE here); DR, THRE, TEMT are computed */
-    uint8_t msr;  /* status bits 7:4 and delta bits 3:0 */
+    uint8_t msr;     /* status bits 7:4 and delta bits 3:0 */
     uint8_t scr;
     uint8_t dll, dlm;
-    uint8_t rbr;  /* the last byte read from RBR: what an empty RBR reads */
+    uint8_t rbr;       /* the last byte read from RBR: what an empty RBR reads */
     bool thr_ipending; /* THRE interrupt latched (cleared by IIR read or THR write) */
     int irq_level;     /* level last driven on `irq` */
 
@@ -47,12 +47,12 @@ struct serial16550 {
 
     uint64_t tx_bytes;    /* bytes handed to tx() */
     uint64_t rx_bytes;    /* bytes the guest read from RBR */
-    uint64_t rx_overruns; /* bytes lost to a full RX FIFO (loopback only, see below) */
+    uint64_t rx_overruns; /* bytes lost to a full RX FIFO: loopback THR writes only */
 };
 
 /* Reset state (PC16550D Table IV): IER=0, IIR=0x01, FCR=0 (FIFOs off), LCR=0, MCR=0 (OUT2 low:
  * no interrupts reach the pin until the guest sets it), LSR=0x60, MSR=DCD|DSR|CTS, divisor 12.
- * `irq` is copied; tx may be NULL (output dropped). 0 or -errno. */
+ * `irq` is copied (NULL: unconnected); tx may be NULL (output dropped). 0 or -errno. */
 int serial16550_init(struct serial16550 *s, const struct irq_line *irq,
                      void (*tx)(void *opaque, uint8_t byte), void *tx_opaque);
 /* No thread may be inside any serial16550_* call or waiting in serial16550_wait_room(). */

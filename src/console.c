@@ -61,8 +61,13 @@ static bool feed(struct console *c, const uint8_t *buf, size_t n)
                 continue;
             }
         }
-        /* The caller read no more than the room, so this always fits. */
-        serial16550_receive(c->uart, &b, 1);
+        /* Room can shrink between wait_room and here (the guest switched the FIFOs off or
+         * entered loopback): wait for it rather than lose the byte. */
+        while (serial16550_receive(c->uart, &b, 1) == 0) {
+            if (c->stop)
+                return false;
+            serial16550_wait_room(c->uart, 100);
+        }
     }
     return true;
 }

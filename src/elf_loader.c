@@ -156,9 +156,9 @@ int elf_load_pvh(const uint8_t *buf, size_t len, const struct gmem *gm, struct e
                  char *err, size_t errlen)
 {
     struct phdr ph[MAX_PHDRS];
-    unsigned nph;
-    uint64_t e_entry;
-    int elfclass;
+    unsigned nph = 0;
+    uint64_t e_entry = 0;
+    int elfclass = 0;
     int ret = read_phdrs(buf, len, ph, &nph, &elfclass, &e_entry, err, errlen);
     if (ret)
         return ret;

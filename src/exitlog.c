@@ -31,14 +31,14 @@
 
 #include "minivmm/abi.h"
 
-#define HDR_FIXED 32     /* magic .. ndevs */
-#define HDR_DEV 44       /* one device entry without its registers */
-#define HDR_REG 36       /* one register entry */
-#define REC_PREFIX 4     /* u16 type, u16 bytes */
+#define HDR_FIXED 32 /* magic .. ndevs */
+#define HDR_DEV 44   /* one device entry without its registers */
+#define HDR_REG 36   /* one register entry */
+#define REC_PREFIX 4 /* u16 type, u16 bytes */
 #define REC_EXIT_SIZE 48
 #define REC_MARKER_SIZE 24
 #define REC_STATS_SIZE 72
-#define REC_MAX 0xffff   /* `bytes` is a u16 */
+#define REC_MAX 0xffff /* `bytes` is a u16 */
 #define BUF_SIZE 65536
 #define LINE_MAX_LEN 256
 
@@ -266,8 +266,8 @@ const char *exitlog_busmap_name(const struct exitlog_busmap *map, uint8_t space,
     }
     /* %.*s: names in a map built by hand may lack their NUL. */
     if (reg)
-        snprintf(buf, buflen, "%.*s %.*s%s%s", EXITLOG_NAME_MAX, d->name, EXITLOG_REGNAME_MAX,
-                 reg, sep, dw);
+        snprintf(buf, buflen, "%.*s %.*s%s%s", EXITLOG_NAME_MAX, d->name, EXITLOG_REGNAME_MAX, reg,
+                 sep, dw);
     else
         snprintf(buf, buflen, "%.*s+0x%" PRIx64 "%s%s", EXITLOG_NAME_MAX, d->name, off, sep, dw);
     return buf;
@@ -279,8 +279,8 @@ struct exitlog {
     pthread_mutex_t lock;
     int fd;
     bool text;
-    int err;     /* first write error, -errno; 0 while healthy */
-    size_t len;  /* bytes pending in buf */
+    int err;    /* first write error, -errno; 0 while healthy */
+    size_t len; /* bytes pending in buf */
     struct timespec t0;
     struct exitlog_busmap *map; /* text mode only: names for the lines */
     uint8_t buf[BUF_SIZE];
@@ -445,8 +445,8 @@ uint64_t exitlog_now_ns(const struct exitlog *log)
     if (!log)
         return 0;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ns = (int64_t)(now.tv_sec - log->t0.tv_sec) * 1000000000 +
-                 (now.tv_nsec - log->t0.tv_nsec);
+    int64_t ns =
+        (int64_t)(now.tv_sec - log->t0.tv_sec) * 1000000000 + (now.tv_nsec - log->t0.tv_nsec);
     return ns > 0 ? (uint64_t)ns : 0;
 }
 
@@ -674,8 +674,8 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
         d->size = get64(b + 12);
         get_name(d->name, b + 20, EXITLOG_NAME_MAX);
         if (d->space != EXITLOG_SPACE_PIO && d->space != EXITLOG_SPACE_MMIO) {
-            seterr(err, errlen, "%s: corrupt exit log header (device %" PRIu32 ": space %u)",
-                   path, i, d->space);
+            seterr(err, errlen, "%s: corrupt exit log header (device %" PRIu32 ": space %u)", path,
+                   i, d->space);
             return -EINVAL;
         }
         if (d->nregs > EXITLOG_MAX_REGS) {
@@ -730,8 +730,7 @@ static size_t rec_fixed_size(uint16_t type)
     }
 }
 
-static void dispatch(const uint8_t *b, uint16_t type, const struct exitlog_visitor *v,
-                     void *opaque)
+static void dispatch(const uint8_t *b, uint16_t type, const struct exitlog_visitor *v, void *opaque)
 {
     switch (type) {
     case EXITLOG_REC_EXIT: {

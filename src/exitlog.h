@@ -11,7 +11,7 @@
  *   register u32 off; char rd[16]; char wr[16]  (NUL-padded; empty = none)
  *
  *   records follow until end of file; each starts with u16 type, u16 bytes (whole record):
- *   exit   (type 1, 48 bytes) u64 t_ns (CLOCK_MONOTONIC ns since the log opened); u32 vcpu;
+ *   exit   (type 1, 48 bytes) u64 t_ns (CLOCK_MONOTONIC ns since the vCPUs started); u32 vcpu;
  *          u32 reason (KVM_EXIT_*); u64 addr (port or GPA); u8 size; u8 dir (0 none, 1 read,
  *          2 write); u8 space (0 PIO, 1 MMIO, 255 none); u8 flags (bit 0: no device claimed
  *          it); u64 value (bytes read or written, little-endian, zero-extended); u64 handle_ns

@@ -39,8 +39,7 @@ static void span(struct exitsum *s, uint64_t first, uint64_t last)
         s->last_ns = last;
 }
 
-static struct exitsum_addr *addr_slot(struct exitsum *s, uint8_t space, uint64_t addr,
-                                      uint8_t dir)
+static struct exitsum_addr *addr_slot(struct exitsum *s, uint8_t space, uint64_t addr, uint8_t dir)
 {
     for (unsigned i = 0; i < s->naddrs; i++) {
         struct exitsum_addr *a = &s->addrs[i];
@@ -179,15 +178,31 @@ static void print_count_cols(FILE *f, const struct exitsum_count *c)
     fprintf(f, " %10s %9s\n", ms, us);
 }
 
+static int cmp_reason(const void *pa, const void *pb)
+{
+    const struct exitsum_count *a = *(const struct exitsum_count *const *)pa;
+    const struct exitsum_count *b = *(const struct exitsum_count *const *)pb;
+
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return a < b ? -1 : a > b; /* same count: by reason number */
+}
+
 static void print_reasons(FILE *f, const struct exitsum *s)
 {
+    const struct exitsum_count *order[EXITSUM_MAX_REASONS + 1];
+    unsigned n = 0;
+
+    for (unsigned i = 0; i <= EXITSUM_MAX_REASONS; i++)
+        if (s->reasons[i].n)
+            order[n++] = &s->reasons[i];
+    qsort(order, n, sizeof(order[0]), cmp_reason);
     fprintf(f, "  %-16s %9s %6s %10s %9s\n", "reason", "count", "%", "time(ms)", "mean(us)");
-    for (unsigned i = 0; i <= EXITSUM_MAX_REASONS; i++) {
-        const struct exitsum_count *c = &s->reasons[i];
+    for (unsigned k = 0; k < n; k++) {
+        const struct exitsum_count *c = order[k];
+        unsigned i = (unsigned)(c - s->reasons);
         char name[32], pct[16];
 
-        if (c->n == 0)
-            continue;
         const char *rn = exitlog_reason_name(i);
         if (i == EXITSUM_MAX_REASONS)
             snprintf(name, sizeof(name), "(other)");

@@ -35,8 +35,9 @@ static int isa_node(void *fdt, const char *name, const char *compat, unsigned po
     uint32_t reg[3] = {cpu_to_fdt32(1), cpu_to_fdt32(port), cpu_to_fdt32(size)};
     TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
     if (irq >= 0) {
-        /* CE4100 IOAPIC cells: pin, type (0 = edge rising, as ISA). */
-        uint32_t intr[2] = {cpu_to_fdt32((uint32_t)irq), cpu_to_fdt32(0)};
+        /* CE4100 IOAPIC cells: pin, type. Linux's of_ioapic_type[3] is edge, active high,
+         * as ISA interrupts are (type 0 would be edge, active low). */
+        uint32_t intr[2] = {cpu_to_fdt32((uint32_t)irq), cpu_to_fdt32(3)};
         TRY(fdt_property(fdt, "interrupts", intr, sizeof(intr)));
         TRY(fdt_property_u32(fdt, "clock-frequency", UART_CLOCK_HZ));
     }

@@ -1,0 +1,123 @@
+/*
+ * cmdline.c: splits the command line into words and sorts them into the command, its
+ * argument and parameters, using abi.h's MINIVMM_GUEST_COMMANDS / MINIVMM_GUEST_PARAMS as
+ * the only list of names (the VMM's --help prints the same tables).
+ *
+ * Rules (abi.h): words are separated by spaces; a word's key is the text before '='. The first
+ * word whose key is a command selects it and its value is the argument; a word whose key is a
+ * parameter sets it; anything else is reported and ignored. The line is never modified: words
+ * are (pointer, length) pairs into it.
+ */
+#include "cmdline.h"
+
+#include <minivmm/abi.h>
+
+#include "kernel.h"
+
+#define NAME_OF(name, value, help) name,
+static const char *const command_names[] = {MINIVMM_GUEST_COMMANDS(NAME_OF)};
+static const char *const param_names[] = {MINIVMM_GUEST_PARAMS(NAME_OF)};
+#undef NAME_OF
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The table entry equal to key[0..len), or NULL. */
+static const char *lookup(const char *const *names, size_t n, const char *key, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(names[i], key, len) == 0 && names[i][len] == '\0')
+            return names[i];
+    return NULL;
+}
+
+static void warn(struct cmdline *cl, const char *word, size_t len, enum cmdline_warning why)
+{
+    if (cl->nr_warnings == CMDLINE_MAX_WARNINGS)
+        return;
+    cl->warnings[cl->nr_warnings].word = word;
+    cl->warnings[cl->nr_warnings].len = len;
+    cl->warnings[cl->nr_warnings].why = why;
+    cl->nr_warnings++;
+}
+
+/* Apply parameter `name`; false if its value is unusable. */
+static bool set_param(struct cmdline *cl, const char *name, const char *val, size_t val_len)
+{
+    uint64_t n;
+
+    if (strcmp(name, "quiet") == 0) {
+        cl->quiet = true;
+        return true;
+    }
+    if (strcmp(name, "cpus") == 0) {
+        if (!val || parse_u64(val, val_len, &n) || n == 0 || n > 0xffffffffu)
+            return false;
+        cl->cpus = (unsigned int)n;
+        return true;
+    }
+    return false; /* in the ABI table but not implemented by this guest */
+}
+
+void cmdline_parse(const char *s, struct cmdline *cl)
+{
+    bool have_command = false;
+
+    memset(cl, 0, sizeof(*cl));
+    cl->command = command_names[0];
+
+    if (!s)
+        return;
+    while (*s) {
+        const char *word, *val = NULL, *name;
+        size_t len = 0, key_len, val_len = 0;
+
+        while (is_space(*s))
+            s++;
+        if (!*s)
+            break;
+        word = s;
+        while (word[len] && !is_space(word[len]))
+            len++;
+        s += len;
+        for (key_len = 0; key_len < len && word[key_len] != '='; key_len++)
+            ;
+        if (key_len < len) {
+            val = word + key_len + 1;
+            val_len = len - key_len - 1;
+        }
+
+        name = lookup(command_names, ARRAY_SIZE(command_names), word, key_len);
+        if (name) {
+            if (have_command) {
+                warn(cl, word, len, CMDLINE_EXTRA_COMMAND);
+                continue;
+            }
+            have_command = true;
+            cl->command = name;
+            cl->arg = val;
+            cl->arg_len = val_len;
+            continue;
+        }
+        name = lookup(param_names, ARRAY_SIZE(param_names), word, key_len);
+        if (!name)
+            warn(cl, word, len, CMDLINE_UNKNOWN);
+        else if (!set_param(cl, name, val, val_len))
+            warn(cl, word, len, CMDLINE_BAD_VALUE);
+    }
+}
+
+void cmdline_print_warnings(const struct cmdline *cl)
+{
+    static const char *const what[] = {
+        [CMDLINE_UNKNOWN] = "unknown word",
+        [CMDLINE_EXTRA_COMMAND] = "second command",
+        [CMDLINE_BAD_VALUE] = "bad value in",
+    };
+
+    for (unsigned int i = 0; i < cl->nr_warnings; i++)
+        kprintf("warning: %s '%.*s' ignored\n", what[cl->warnings[i].why],
+                (int)cl->warnings[i].len, cl->warnings[i].word);
+}

@@ -1,0 +1,130 @@
+/*
+ * smp.c: starts the application processors (Intel SDM vol. 3A, 9.4 "MP initialization")
+ * and holds the per-CPU table.
+ *
+ * The BSP copies trampoline.S to MEMMAP_AP_TRAMPOLINE and starts one AP at a time: INIT,
+ * SIPI, then a bounded wait (TSC, ~100 ms) for the AP to set its `online` flag; a second
+ * SIPI only if it has not, then up to ~1 s more before giving up on it. No fixed 10 ms /
+ * 200 us delays as on real hardware: KVM takes INIT and SIPI in order at once.
+ *
+ * An AP finds its stack by its APIC ID (boot.S) and its logical number by looking its APIC
+ * ID up here, so nothing is handed over in shared variables: an AP that comes up after the
+ * BSP gave up on it cannot take a later AP's identity.
+ *
+ * Each CPU prints its own "cpu N: online" line and then sets `online`, so the lines come out
+ * in order 0, 1, 2...
+ */
+#include "smp.h"
+
+#include <minivmm/memmap.h>
+
+#include "kernel.h"
+#include "lapic.h"
+#include "machine.h"
+#include "traps.h"
+#include "x86.h"
+
+#define DEFAULT_TSC_HZ 3000000000ull /* when the VMM does not say: ~1.2 s "seconds" here */
+
+struct cpu_info cpu_info[NR_CPUS];
+static unsigned int nr_cpus = 1;
+
+/* trampoline.S */
+extern const char trampoline_start[], trampoline_end[];
+
+void smp_prepare(const uint32_t *apic_ids, unsigned int n, unsigned int max_cpus)
+{
+    uint32_t bsp = lapic_id();
+
+    cpu_info[0].apic_id = bsp;
+    for (unsigned int i = 0; i < n && nr_cpus < NR_CPUS; i++) {
+        bool dup = apic_ids[i] == bsp;
+
+        for (unsigned int j = 1; j < nr_cpus && !dup; j++)
+            dup = cpu_info[j].apic_id == apic_ids[i];
+        if (dup)
+            continue;
+        if (max_cpus && nr_cpus >= max_cpus)
+            break;
+        cpu_info[nr_cpus].cpu = nr_cpus;
+        cpu_info[nr_cpus].apic_id = apic_ids[i];
+        nr_cpus++;
+    }
+}
+
+unsigned int smp_nr_cpus(void)
+{
+    return nr_cpus;
+}
+
+/* TSC ticks per second: KVM's timing leaf 0x40000010 if the VMM provides it. */
+static uint64_t tsc_hz(void)
+{
+    uint32_t a, b, c, d;
+
+    cpuid(0x40000000, &a, &b, &c, &d);
+    if (a >= 0x40000010 && a < 0x40000100) {
+        cpuid(0x40000010, &a, &b, &c, &d);
+        if (a)
+            return (uint64_t)a * 1000;
+    }
+    return DEFAULT_TSC_HZ;
+}
+
+static bool wait_online(unsigned int cpu, uint64_t ticks)
+{
+    uint64_t t0 = rdtsc();
+
+    while (!READ_ONCE(cpu_info[cpu].online)) {
+        if (rdtsc() - t0 > ticks)
+            return false;
+        cpu_relax();
+    }
+    return true;
+}
+
+static void start_ap(unsigned int cpu, uint64_t hz)
+{
+    uint32_t apic_id = cpu_info[cpu].apic_id;
+    uint32_t sipi = APIC_ICR_SIPI | (MEMMAP_AP_TRAMPOLINE >> 12);
+
+    lapic_send_ipi(apic_id, APIC_ICR_INIT);
+    lapic_send_ipi(apic_id, sipi);
+    if (wait_online(cpu, hz / 10))
+        return;
+    lapic_send_ipi(apic_id, sipi);
+    if (!wait_online(cpu, hz))
+        kprintf("cpu %u: failed to start\n", cpu);
+}
+
+void smp_boot_cpus(void)
+{
+    size_t len = (size_t)(trampoline_end - trampoline_start);
+    uint64_t hz;
+
+    kprintf("cpu 0: online\n");
+    cpu_info[0].online = 1;
+    if (nr_cpus == 1)
+        return;
+    memcpy((void *)(uintptr_t)MEMMAP_AP_TRAMPOLINE, trampoline_start, len);
+    hz = tsc_hz();
+    for (unsigned int cpu = 1; cpu < nr_cpus; cpu++)
+        start_ap(cpu, hz);
+}
+
+void ap_main(uint32_t apic_id)
+{
+    unsigned int cpu = 1;
+
+    while (cpu < nr_cpus && cpu_info[cpu].apic_id != apic_id)
+        cpu++;
+    if (cpu == nr_cpus)
+        machine_halt(); /* not one we started (cpus= limit): stay parked */
+    wrmsr(MSR_GS_BASE, (uintptr_t)&cpu_info[cpu]);
+    lidt(idt_desc);
+    lapic_init();
+    kprintf("cpu %u: online\n", cpu);
+    WRITE_ONCE(cpu_info[cpu].online, 1);
+    for (;;)
+        safe_halt();
+}

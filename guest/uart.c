@@ -1,0 +1,98 @@
+/*
+ * uart.c: the 16550 driver (register layout in minivmm/uart16550.h).
+ *
+ * Output is polled: wait for LSR.THRE, write THR. Each character therefore costs two exits to
+ * the VMM (~15 us on our hosts); fine for a console, too slow for bulk data.
+ *
+ * Input is interrupt-driven: the ISR, on the BSP only (the IOAPIC routes the IRQ there),
+ * drains RBR while LSR.DR into a ring; uart_getc() on the BSP consumes it with interrupts off,
+ * so producer and consumer never run at the same time and the ring needs no lock. Readers
+ * must sleep in `sti; hlt`: on PVM an interrupt reaches busy kernel code only every ~1 ms.
+ */
+#include "uart.h"
+
+#include <minivmm/uart16550.h>
+
+#include "config.h"
+#include "ioapic.h"
+#include "kernel.h"
+#include "lapic.h"
+#include "traps.h"
+#include "x86.h"
+
+#define RX_RING_SIZE 256 /* power of two */
+#define THRE_SPINS 100000 /* a VMM that never sets THRE must not hang the kernel */
+
+static uint16_t uart_base = UART_COM1_BASE;
+static uint8_t rx_ring[RX_RING_SIZE];
+static uint32_t rx_head, rx_tail; /* head: written by the ISR; tail: by uart_getc() */
+
+void uart_set_base(uint16_t port)
+{
+    uart_base = port;
+}
+
+static void putc_raw(uint8_t c)
+{
+    for (int i = 0; i < THRE_SPINS && !(inb(uart_base + UART_LSR) & UART_LSR_THRE); i++)
+        cpu_relax();
+    outb(uart_base + UART_THR, c);
+}
+
+void uart_putc(char c)
+{
+    if (c == '\n')
+        putc_raw('\r');
+    putc_raw((uint8_t)c);
+}
+
+/* Move everything the UART holds into the ring. Interrupts must be off. */
+static void drain_rx(void)
+{
+    /* Bounded: a stuck LSR.DR must not trap us here. */
+    for (int i = 0; i < 4 * UART_FIFO_SIZE; i++) {
+        if (!(inb(uart_base + UART_LSR) & UART_LSR_DR))
+            break;
+        uint8_t c = inb(uart_base + UART_RBR);
+        if (rx_head - rx_tail < RX_RING_SIZE) /* full: drop the newest */
+            rx_ring[rx_head++ % RX_RING_SIZE] = c;
+    }
+}
+
+static void uart_isr(void)
+{
+    drain_rx();
+    lapic_eoi();
+}
+
+void uart_init(uint8_t irq, uint32_t bsp_apic_id)
+{
+    uint8_t vector = IRQ_VECTOR_BASE + irq;
+
+    outb(uart_base + UART_IER, 0);
+    outb(uart_base + UART_LCR, UART_LCR_DLAB);
+    outb(uart_base + UART_DLL, 1); /* 115200 baud: meaningless to a VMM, kept for real UARTs */
+    outb(uart_base + UART_DLM, 0);
+    outb(uart_base + UART_LCR, 0x03); /* 8N1, DLAB off */
+    /*
+     * Input may already be waiting (QEMU reads a piped stdin at once). Enabling the FIFO
+     * clears the receive side (QEMU flushes on any FCR.FE change), so save it first.
+     */
+    drain_rx();
+    outb(uart_base + UART_FCR, UART_FCR_ENABLE_FIFO); /* trigger level 1 byte */
+    outb(uart_base + UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+    irq_set_handler(vector, uart_isr);
+    ioapic_route_irq(irq, vector, bsp_apic_id);
+    outb(uart_base + UART_IER, UART_IER_RDI);
+    drain_rx();
+}
+
+int uart_getc(void)
+{
+    for (;;) {
+        local_irq_disable();
+        if (READ_ONCE(rx_tail) != READ_ONCE(rx_head))
+            return rx_ring[rx_tail++ % RX_RING_SIZE];
+        safe_halt();
+    }
+}
