@@ -14,6 +14,8 @@
 
 #include "kernel.h"
 
+#define DEFAULT_COMMAND "hello"
+
 #define NAME_OF(name, value, help) name,
 static const char *const command_names[] = {MINIVMM_GUEST_COMMANDS(NAME_OF)};
 static const char *const param_names[] = {MINIVMM_GUEST_PARAMS(NAME_OF)};
@@ -66,7 +68,8 @@ void cmdline_parse(const char *s, struct cmdline *cl)
     bool have_command = false;
 
     memset(cl, 0, sizeof(*cl));
-    cl->command = command_names[0];
+    cl->command = lookup(command_names, ARRAY_SIZE(command_names), DEFAULT_COMMAND,
+                         strlen(DEFAULT_COMMAND));
 
     if (!s)
         return;

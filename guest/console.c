@@ -42,11 +42,6 @@ void console_unlock(void)
         __atomic_store_n(&console_owner, -1, __ATOMIC_RELEASE);
 }
 
-void console_putc(char c)
-{
-    uart_putc(c);
-}
-
 size_t console_read_line(char *buf, size_t size)
 {
     static bool last_was_cr;

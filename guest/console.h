@@ -12,8 +12,6 @@
  */
 void console_lock(void);
 void console_unlock(void);
-/* One character, under the caller's console_lock(). */
-void console_putc(char c);
 
 /*
  * Read one line (ended by \r, \n or \r\n) into buf, NUL-terminated, dropping what does not

@@ -6,8 +6,9 @@
  * names are NUL-terminated inside their block, and that lengths do not overflow. Anything odd
  * ends the walk with -1 instead of reading past the blob.
  *
- * Cost note: every byte this file looks at is an emulated instruction or two on our hosts, so
- * callers should walk the tree once (see platform.c) rather than look up properties one by one.
+ * Cost note: every instruction here is emulated on our hosts (~1 us each): a lookup by path
+ * or property name walks the blob from the start, so boot code should make one pass with
+ * fdt_next_token() instead (platform.c does), and this file reads words, not bytes.
  */
 #include "fdt.h"
 
@@ -21,11 +22,33 @@
 
 #define FDT_MAX_DEPTH 32
 
-static uint32_t rd32(const void *p)
+/* Big-endian load: one mov and one bswap (the blob is 4-byte aligned, checked by fdt_init). */
+static inline uint32_t rd32(const void *p)
 {
-    const uint8_t *b = p;
+    uint32_t v;
 
-    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+    __builtin_memcpy(&v, p, 4);
+    return __builtin_bswap32(v);
+}
+
+/*
+ * Length of the NUL-terminated string at p, where p is 4-byte aligned and room is a
+ * multiple of 4; returns room if there is no NUL. A word at a time (node names are padded
+ * to 4 bytes, so the words read never leave the block): on PVM each instruction counts.
+ */
+static uint32_t strnlen_aligned(const uint8_t *p, uint32_t room)
+{
+    for (uint32_t i = 0; i < room; i += 4) {
+        uint32_t w;
+
+        __builtin_memcpy(&w, p + i, 4);
+        if ((w - 0x01010101u) & ~w & 0x80808080u) {
+            while (p[i])
+                i++;
+            return i;
+        }
+    }
+    return room;
 }
 
 int fdt_init(struct fdt *fdt, const void *blob, uint64_t max_size)
@@ -33,7 +56,7 @@ int fdt_init(struct fdt *fdt, const void *blob, uint64_t max_size)
     const uint8_t *h = blob;
     uint32_t totalsize, off_struct, off_strings, version, size_struct, size_strings;
 
-    if (!blob || max_size < FDT_HEADER_SIZE || rd32(h) != FDT_MAGIC)
+    if (!blob || (uintptr_t)blob % 4 || max_size < FDT_HEADER_SIZE || rd32(h) != FDT_MAGIC)
         return -1;
     totalsize = rd32(h + 4);
     off_struct = rd32(h + 8);
@@ -73,7 +96,7 @@ static int next_tag(const struct fdt *fdt, int off, uint32_t *tag, int *next)
     room = fdt->size_struct - o;
     switch (*tag) {
     case FDT_BEGIN_NODE:
-        len = strnlen((const char *)fdt->structs + o, room);
+        len = strnlen_aligned(fdt->structs + o, room);
         if (len == room)
             return -1; /* name not terminated inside the block */
         o += (len + 1 + 3) & ~3u;
@@ -138,6 +161,48 @@ int fdt_next_node(const struct fdt *fdt, int node, int *depth)
     }
 }
 
+int fdt_next_token(const struct fdt *fdt, int *off, struct fdt_token *tok)
+{
+    uint32_t tag;
+    int next;
+
+    for (;;) {
+        if (next_tag(fdt, *off, &tag, &next))
+            return -1;
+        switch (tag) {
+        case FDT_BEGIN_NODE:
+            tok->type = FDT_TOKEN_BEGIN_NODE;
+            tok->name = (const char *)fdt->structs + *off + 4;
+            break;
+        case FDT_PROP:
+            tok->type = FDT_TOKEN_PROP;
+            tok->len = rd32(fdt->structs + *off + 4);
+            tok->nameoff = rd32(fdt->structs + *off + 8);
+            tok->data = fdt->structs + *off + 12;
+            break;
+        case FDT_END_NODE:
+            tok->type = FDT_TOKEN_END_NODE;
+            break;
+        case FDT_END:
+            return 0;
+        default: /* FDT_NOP */
+            *off = next;
+            continue;
+        }
+        *off = next;
+        return 1;
+    }
+}
+
+const char *fdt_string(const struct fdt *fdt, uint32_t nameoff)
+{
+    if (nameoff >= fdt->size_strings ||
+        strnlen(fdt->strings + nameoff, fdt->size_strings - nameoff) ==
+            fdt->size_strings - nameoff)
+        return NULL;
+    return fdt->strings + nameoff;
+}
+
 const char *fdt_get_name(const struct fdt *fdt, int node)
 {
     uint32_t tag;
@@ -186,17 +251,14 @@ int fdt_next_property(const struct fdt *fdt, int prop)
 
 int fdt_get_property(const struct fdt *fdt, int prop, struct fdt_prop *out)
 {
-    uint32_t tag, nameoff;
+    uint32_t tag;
     int next;
 
     if (next_tag(fdt, prop, &tag, &next) || tag != FDT_PROP)
         return -1;
-    nameoff = rd32(fdt->structs + prop + 8);
-    if (nameoff >= fdt->size_strings ||
-        strnlen(fdt->strings + nameoff, fdt->size_strings - nameoff) ==
-            fdt->size_strings - nameoff)
+    out->name = fdt_string(fdt, rd32(fdt->structs + prop + 8));
+    if (!out->name)
         return -1;
-    out->name = fdt->strings + nameoff;
     out->len = rd32(fdt->structs + prop + 4);
     out->data = fdt->structs + prop + 12;
     return 0;

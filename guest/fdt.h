@@ -30,8 +30,27 @@ struct fdt_prop {
     uint32_t len;
 };
 
-/* Check the header of the blob at `blob` (at most max_size bytes). 0, or -1 if invalid. */
+/* Check the header of the blob at `blob` (4-byte aligned, at most max_size bytes): 0 or -1. */
 int fdt_init(struct fdt *fdt, const void *blob, uint64_t max_size);
+
+/* One token of the structure block; NOPs are skipped. */
+enum fdt_token_type { FDT_TOKEN_BEGIN_NODE, FDT_TOKEN_PROP, FDT_TOKEN_END_NODE };
+
+struct fdt_token {
+    enum fdt_token_type type;
+    const char *name;   /* BEGIN_NODE: the node's name ("" for the root) */
+    uint32_t nameoff;   /* PROP: the name's offset in the strings block, see fdt_string() */
+    const void *data;   /* PROP: value and length, inside the blob */
+    uint32_t len;
+};
+
+/*
+ * The cheapest walk: token after token, each visited once. Start with *off = 0. Returns 1
+ * with *tok filled in and *off advanced, 0 at FDT_END, -1 on a malformed structure block.
+ */
+int fdt_next_token(const struct fdt *fdt, int *off, struct fdt_token *tok);
+/* The checked, NUL-terminated string at `nameoff` in the strings block, or NULL. */
+const char *fdt_string(const struct fdt *fdt, uint32_t nameoff);
 
 /*
  * Depth-first walk: node -1 gives the root (depth 0). From a node, returns the next node in

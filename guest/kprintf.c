@@ -8,17 +8,36 @@
  */
 #include "console.h"
 #include "kernel.h"
+#include "uart.h"
 
+/*
+ * Output goes through a buffer: console messages leave in bursts (uart_write), and the
+ * per-character path is a compare and a store, not a call, since every instruction is
+ * emulated on our hosts.
+ */
 struct sink {
-    void (*put)(struct sink *s, char c);
     char *buf;
-    size_t size, len; /* for buffers: capacity and characters produced so far */
+    size_t cap, len;                 /* buffer size and bytes in it */
+    size_t dropped;                  /* buffers: characters that did not fit */
+    void (*flush)(struct sink *s);   /* console: write out and empty; NULL for buffers */
 };
+
+static inline void put(struct sink *s, char c)
+{
+    if (s->len == s->cap) {
+        if (!s->flush) {
+            s->dropped++;
+            return;
+        }
+        s->flush(s);
+    }
+    s->buf[s->len++] = c;
+}
 
 static void put_repeat(struct sink *s, char c, int n)
 {
     while (n-- > 0)
-        s->put(s, c);
+        put(s, c);
 }
 
 static void put_number(struct sink *s, unsigned long long v, bool negative, unsigned base,
@@ -36,13 +55,13 @@ static void put_number(struct sink *s, unsigned long long v, bool negative, unsi
     if (!left && pad == ' ')
         put_repeat(s, ' ', width);
     if (negative)
-        s->put(s, '-');
+        put(s, '-');
     while (plen-- > 0)
-        s->put(s, *prefix++);
+        put(s, *prefix++);
     if (!left && pad == '0')
         put_repeat(s, '0', width);
     while (n)
-        s->put(s, tmp[--n]);
+        put(s, tmp[--n]);
     if (left)
         put_repeat(s, ' ', width);
 }
@@ -56,7 +75,7 @@ static void format(struct sink *s, const char *fmt, va_list ap)
         const char *start = fmt;
 
         if (*fmt != '%') {
-            s->put(s, *fmt);
+            put(s, *fmt);
             continue;
         }
         fmt++;
@@ -129,7 +148,7 @@ static void format(struct sink *s, const char *fmt, va_list ap)
         case 'c':
             if (!left)
                 put_repeat(s, ' ', width - 1);
-            s->put(s, (char)va_arg(ap, int));
+            put(s, (char)va_arg(ap, int));
             if (left)
                 put_repeat(s, ' ', width - 1);
             break;
@@ -143,38 +162,42 @@ static void format(struct sink *s, const char *fmt, va_list ap)
             if (!left)
                 put_repeat(s, ' ', width - n);
             for (int i = 0; i < n; i++)
-                s->put(s, str[i]);
+                put(s, str[i]);
             if (left)
                 put_repeat(s, ' ', width - n);
             break;
         }
         case '%':
-            s->put(s, '%');
+            put(s, '%');
             break;
         default:
             /* Unknown conversion (or a lone '%' at the end): print it as written. */
             while (start < fmt)
-                s->put(s, *start++);
+                put(s, *start++);
             if (!*fmt)
                 return;
-            s->put(s, *fmt);
+            put(s, *fmt);
             break;
         }
     }
 }
 
-static void put_console(struct sink *s, char c)
+#define CONSOLE_CHUNK 128
+
+static void flush_console(struct sink *s)
 {
-    (void)s;
-    console_putc(c);
+    uart_write(s->buf, s->len);
+    s->len = 0;
 }
 
 void vkprintf(const char *fmt, va_list ap)
 {
-    struct sink s = {.put = put_console};
+    char buf[CONSOLE_CHUNK];
+    struct sink s = {.buf = buf, .cap = sizeof(buf), .flush = flush_console};
 
     console_lock();
     format(&s, fmt, ap);
+    flush_console(&s);
     console_unlock();
 }
 
@@ -187,21 +210,14 @@ void kprintf(const char *fmt, ...)
     va_end(ap);
 }
 
-static void put_buf(struct sink *s, char c)
-{
-    if (s->len + 1 < s->size)
-        s->buf[s->len] = c;
-    s->len++;
-}
-
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-    struct sink s = {.put = put_buf, .buf = buf, .size = size};
+    struct sink s = {.buf = buf, .cap = size ? size - 1 : 0};
 
     format(&s, fmt, ap);
     if (size)
-        buf[s.len < size ? s.len : size - 1] = '\0';
-    return (int)s.len;
+        buf[s.len] = '\0';
+    return (int)(s.len + s.dropped);
 }
 
 int ksnprintf(char *buf, size_t size, const char *fmt, ...)

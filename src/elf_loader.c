@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +208,12 @@ int elf_load_pvh(const uint8_t *buf, size_t len, const struct gmem *gm, struct e
         return fail(err, errlen, -ENOEXEC, "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
     if (img->nsegs == 0)
         return fail(err, errlen, -ENOEXEC, "no loadable segments");
-    if (img->pvh_entry < img->lowest || img->pvh_entry >= img->highest)
+    bool entry_ok = false;
+    for (unsigned i = 0; i < nph; i++)
+        if (ph[i].type == PT_LOAD && ph[i].memsz && img->pvh_entry >= ph[i].paddr &&
+            img->pvh_entry - ph[i].paddr < ph[i].memsz)
+            entry_ok = true;
+    if (!entry_ok)
         return fail(err, errlen, -ENOEXEC, "PVH entry 0x%x lies outside the loaded segments",
                     img->pvh_entry);
 

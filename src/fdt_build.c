@@ -109,9 +109,13 @@ int fdt_build(void *buf, size_t bufsize, const struct fdt_machine *m)
     TRY(fdt_property_u32(fdt, "#address-cells", 2));
     TRY(fdt_property_u32(fdt, "#size-cells", 1));
     TRY(fdt_property_u32(fdt, "interrupt-parent", PHANDLE_IOAPIC));
-    TRY(isa_node(fdt, "serial", MINIVMM_FDT_COMPAT_UART, m->uart_port, 8, (int)m->uart_irq));
-    TRY(isa_node(fdt, "exit-port", MINIVMM_FDT_COMPAT_EXIT, m->exit_port, 1, -1));
-    TRY(isa_node(fdt, "phase-port", MINIVMM_FDT_COMPAT_PHASE, m->phase_port, 1, -1));
+    int r = isa_node(fdt, "serial", MINIVMM_FDT_COMPAT_UART, m->uart_port, 8, (int)m->uart_irq);
+    if (!r)
+        r = isa_node(fdt, "exit-port", MINIVMM_FDT_COMPAT_EXIT, m->exit_port, 1, -1);
+    if (!r)
+        r = isa_node(fdt, "phase-port", MINIVMM_FDT_COMPAT_PHASE, m->phase_port, 1, -1);
+    if (r)
+        return r; /* already -errno */
     TRY(fdt_end_node(fdt));
 
     TRY(fdt_end_node(fdt));

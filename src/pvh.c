@@ -18,7 +18,7 @@ static const uint64_t gdt[] = {
     0,                    /* null */
     0x00cf9b000000ffffull, /* 0x08: code, 32-bit, base 0, limit 4 GiB */
     0x00cf93000000ffffull, /* 0x10: data, 32-bit, base 0, limit 4 GiB */
-    0x008b000000000067ull, /* 0x18: 32-bit TSS (busy), base 0, limit 0x67 */
+    0x00008b0000000067ull, /* 0x18: 32-bit TSS (busy), base 0, limit 0x67 */
 };
 
 int pvh_write_boot_info(const struct gmem *gm, const char *cmdline, const void *fdt,

@@ -3,7 +3,7 @@
 # on stderr, nothing on stdout, and a non-zero status.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-d=$(scratch)
+scratch
 
 one_line() { # WHAT REGEX args...
     what=$1; re=$2; shift 2

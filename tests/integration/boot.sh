@@ -1,12 +1,12 @@
 #!/bin/sh
-# boot.sh CPUS [IRQCHIP]: boots the guest's default command and checks the banner, one
-# "cpu N: online" line per vCPU, the end marker and exit status 0.
+# boot.sh CPUS [IRQCHIP [MEMORY]]: boots the guest's default command and checks the banner,
+# one "cpu N: online" line per vCPU, the end marker and exit status 0.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-cpus=$1; irqchip=${2:-split}
-d=$(scratch)
-run_vm "$d/out" "$d/err" run -k "$KERNEL" -c "$cpus" --irqchip "$irqchip" --quiet
-expect_status 0 "boot -c $cpus --irqchip $irqchip"
+cpus=$1; irqchip=${2:-split}; mem=${3:-128M}
+scratch
+run_vm "$d/out" "$d/err" run -k "$KERNEL" -c "$cpus" --irqchip "$irqchip" -m "$mem" --quiet
+expect_status 0 "boot -c $cpus --irqchip $irqchip -m $mem"
 expect_line "$d/out" '^minivmm guest ' "banner"
 i=0
 while [ "$i" -lt "$cpus" ]; do
@@ -16,4 +16,4 @@ done
 expect_no_line "$d/out" "^cpu $cpus: online" "no extra cpu"
 expect_line "$d/out" '^hello: done' "end of hello"
 [ ! -s "$d/err" ] || { cat "$d/err"; fail "--quiet printed on stderr"; }
-pass "boot -c $cpus --irqchip $irqchip"
+pass "boot -c $cpus --irqchip $irqchip -m $mem"

@@ -3,7 +3,7 @@
 # dump and status 2; the summary still prints and the exit log is complete.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-d=$(scratch)
+scratch
 python3 "$(dirname "$0")/mkelf.py" triple "$d/triple"
 run_vm "$d/out" "$d/err" run -k "$d/triple" --exit-log "$d/x.log"
 if grep -q 'emulation failure' "$d/err"; then

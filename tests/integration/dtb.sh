@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 need_kvm
 command -v dtc >/dev/null || { echo "SKIP: dtc (device-tree-compiler) not installed"; exit 77; }
-d=$(scratch)
+scratch
 run_vm "$d/out" "$d/err" run -k "$KERNEL" -c 3 -m 256M --cmdline "hello quiet" --dump-dtb "$d/m.dtb" -q
 expect_status 0 "dump-dtb"
 dtc -q -I dtb -O dts "$d/m.dtb" >"$d/m.dts" || fail "dtc cannot decode the dtb"

@@ -3,7 +3,7 @@
 # IOAPIC) and comes back; more than a FIFO's worth of bytes arrive without loss.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-d=$(scratch)
+scratch
 line="the quick brown fox jumps over the lazy dog 0123456789"
 status=0
 printf '%s\nsecond line\nquit\n' "$line" |

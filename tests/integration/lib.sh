@@ -22,16 +22,17 @@ expect_status() {
         fail "$2: exit status $status, want $1"; }
 }
 
+# The guest's console ends lines with CR LF; matching ignores the CRs.
 expect_line() { # FILE REGEX WHAT
-    grep -Eq -- "$2" "$1" || { echo "--- $1"; cat "$1"; fail "$3: no line matching '$2'"; }
+    tr -d '\r' <"$1" | grep -Eq -- "$2" || { echo "--- $1"; cat "$1"; fail "$3: no line matching '$2'"; }
 }
 
 expect_no_line() {
-    ! grep -Eq -- "$2" "$1" || { echo "--- $1"; cat "$1"; fail "$3: unexpected '$2'"; }
+    ! tr -d '\r' <"$1" | grep -Eq -- "$2" || { echo "--- $1"; cat "$1"; fail "$3: unexpected '$2'"; }
 }
 
+# scratch: sets $d to a fresh directory removed when the test exits.
 scratch() {
-    d=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-test.XXXXXX")
+    d=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-test.XXXXXX") || fail "mktemp"
     trap 'rm -rf "$d"' EXIT
-    echo "$d"
 }

@@ -2,7 +2,7 @@
 # panic.sh: the guest's deliberate page fault gives a register dump and status 3.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-d=$(scratch)
+scratch
 run_vm "$d/out" "$d/err" run -k "$KERNEL" --quiet -- panic
 expect_status 3 "panic"
 expect_line "$d/out" 'PANIC' "panic line"

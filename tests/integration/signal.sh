@@ -3,7 +3,7 @@
 # log flushed (its records read back), the terminal untouched.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-d=$(scratch)
+scratch
 mkfifo "$d/in"
 # Keep the fifo's write end open so the guest sees no EOF while we wait.
 sleep 60 >"$d/in" &

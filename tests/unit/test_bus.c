@@ -1,5 +1,5 @@
 /*
- * test_bus.c: what it covers: registration, overlap refusal and dispatch of the PIO/MMIO bus.
+ * test_bus.c: registration, overlap refusal and dispatch of the PIO/MMIO bus.
  *
  * The bus is the only thing between a vCPU exit and a device model, so these tests pin down
  * its contract: PIO and MMIO are independent address spaces; a claim that overlaps an existing
@@ -40,8 +40,7 @@ static void rec_read(void *opaque, unsigned vcpu, uint64_t off, uint8_t *data, u
         data[i] = (uint8_t)(0xa0 + i);
 }
 
-static void rec_write(void *opaque, unsigned vcpu, uint64_t off, const uint8_t *data,
-                      unsigned len)
+static void rec_write(void *opaque, unsigned vcpu, uint64_t off, const uint8_t *data, unsigned len)
 {
     struct rec *r = opaque;
     r->writes++;
@@ -69,8 +68,12 @@ static const struct bus_dev_ops no_ops = {.read = NULL, .write = NULL};
 static struct bus_dev mkdev(const char *name, enum bus_space space, uint64_t base, uint64_t size,
                             void *opaque)
 {
-    return (struct bus_dev){.name = name, .space = space, .base = base, .size = size,
-                            .ops = &rec_ops, .opaque = opaque};
+    return (struct bus_dev){.name = name,
+                            .space = space,
+                            .base = base,
+                            .size = size,
+                            .ops = &rec_ops,
+                            .opaque = opaque};
 }
 
 /* ---- registration ---- */
@@ -144,8 +147,8 @@ START_TEST(test_overlap_table)
     struct bus_dev first = mkdev("first", BUS_MMIO, 0x1000, 0x1000, NULL);
     ck_assert_int_eq(bus_register(&bus, &first), 0);
 
-    struct bus_dev d = mkdev("second", BUS_MMIO, overlap_cases[_i].base, overlap_cases[_i].size,
-                             NULL);
+    struct bus_dev d =
+        mkdev("second", BUS_MMIO, overlap_cases[_i].base, overlap_cases[_i].size, NULL);
     int ret = bus_register(&bus, &d);
     ck_assert_msg(ret == overlap_cases[_i].want, "%s [0x%llx, +0x%llx): got %d, want %d",
                   overlap_cases[_i].what, (unsigned long long)overlap_cases[_i].base,
@@ -193,24 +196,23 @@ static const struct {
     {"size 0", {"d", BUS_MMIO, 0x1000, 0, &rec_ops, NULL, NULL, 0}, -EINVAL},
     {"size 0 PIO", {"d", BUS_PIO, 0x10, 0, &rec_ops, NULL, NULL, 0}, -EINVAL},
     {"wrapping base+size",
-     {"d", BUS_MMIO, UINT64_MAX - 0xff, 0x200, &rec_ops, NULL, NULL, 0}, -EINVAL},
-    {"wrapping, huge size", {"d", BUS_MMIO, 0x1000, UINT64_MAX, &rec_ops, NULL, NULL, 0},
+     {"d", BUS_MMIO, UINT64_MAX - 0xff, 0x200, &rec_ops, NULL, NULL, 0},
      -EINVAL},
+    {"wrapping, huge size", {"d", BUS_MMIO, 0x1000, UINT64_MAX, &rec_ops, NULL, NULL, 0}, -EINVAL},
     {"PIO straddling 0x10000", {"d", BUS_PIO, 0xfff8, 0x10, &rec_ops, NULL, NULL, 0}, -EINVAL},
     {"PIO at 0x10000", {"d", BUS_PIO, 0x10000, 1, &rec_ops, NULL, NULL, 0}, -EINVAL},
-    {"PIO far beyond", {"d", BUS_PIO, 0x3f8 + (1ull << 32), 8, &rec_ops, NULL, NULL, 0},
-     -EINVAL},
+    {"PIO far beyond", {"d", BUS_PIO, 0x3f8 + (1ull << 32), 8, &rec_ops, NULL, NULL, 0}, -EINVAL},
     {"NULL ops", {"d", BUS_MMIO, 0x1000, 0x10, NULL, NULL, NULL, 0}, -EINVAL},
     {"NULL name", {NULL, BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, NULL, 0}, -EINVAL},
     {"empty name", {"", BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, NULL, 0}, -EINVAL},
-    {"name of BUS_NAME_MAX chars", {name24, BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, NULL, 0},
+    {"name of BUS_NAME_MAX chars",
+     {name24, BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, NULL, 0},
      -EINVAL},
     {"nregs without regs", {"d", BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, NULL, 1}, -EINVAL},
     {"unknown space", {"d", (enum bus_space)2, 0x1000, 0x10, &rec_ops, NULL, NULL, 0}, -EINVAL},
     /* Boundary cases that are valid. */
     {"PIO ending at 0x10000", {"d", BUS_PIO, 0xfff0, 0x10, &rec_ops, NULL, NULL, 0}, 0},
-    {"name of BUS_NAME_MAX-1 chars", {name23, BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, NULL, 0},
-     0},
+    {"name of BUS_NAME_MAX-1 chars", {name23, BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, NULL, 0}, 0},
     {"ops with no callbacks", {"d", BUS_MMIO, 0x1000, 0x10, &no_ops, NULL, NULL, 0}, 0},
     {"regs given", {"d", BUS_MMIO, 0x1000, 0x10, &rec_ops, NULL, one_reg, 1}, 0},
     {"MMIO high", {"d", BUS_MMIO, UINT64_MAX - 0xfff, 0x800, &rec_ops, NULL, NULL, 0}, 0},
@@ -221,8 +223,8 @@ START_TEST(test_invalid_table)
     struct bus bus;
     bus_init(&bus);
     int ret = bus_register(&bus, &invalid_cases[_i].dev);
-    ck_assert_msg(ret == invalid_cases[_i].want, "%s: got %d, want %d", invalid_cases[_i].what,
-                  ret, invalid_cases[_i].want);
+    ck_assert_msg(ret == invalid_cases[_i].want, "%s: got %d, want %d", invalid_cases[_i].what, ret,
+                  invalid_cases[_i].want);
     ck_assert_uint_eq(bus.ndevs, ret == 0 ? 1 : 0);
 }
 END_TEST
@@ -243,8 +245,7 @@ START_TEST(test_full_table)
     ck_assert_int_eq(bus_register(&bus, &extra), -ENOSPC);
     ck_assert_uint_eq(bus.ndevs, BUS_MAX_DEVS);
     /* The last device is reachable. */
-    const struct bus_dev *f = bus_find(&bus, BUS_MMIO, 0x10000 + (BUS_MAX_DEVS - 1) * 0x1000ull,
-                                       4);
+    const struct bus_dev *f = bus_find(&bus, BUS_MMIO, 0x10000 + (BUS_MAX_DEVS - 1) * 0x1000ull, 4);
     ck_assert_ptr_eq(f, &bus.devs[BUS_MAX_DEVS - 1]);
 }
 END_TEST

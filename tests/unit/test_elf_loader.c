@@ -1,5 +1,5 @@
 /*
- * test_elf_loader.c: what it covers: loading PVH kernels from ELF images, good and hostile.
+ * test_elf_loader.c: loading PVH kernels from ELF images, good and hostile.
  *
  * The images are built in memory by a small builder (struct elfimg): an ELF64 or ELF32 header,
  * program headers, a PT_NOTE holding a GNU note followed by the Xen PVH entry note (descsz 4 or
@@ -104,7 +104,7 @@ static void eb_default(struct elfimg *im, int cls, int desc8)
     im->phentsize = cls == 64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
     im->phnum = -1;
 
-    static const uint8_t build_id[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    static const uint8_t build_id[20] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
                                          11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
     eb_note(im, "GNU", 4, NT_GNU_BUILD_ID, build_id, sizeof(build_id));
     uint8_t desc[8];
@@ -129,8 +129,8 @@ static void eb_default(struct elfimg *im, int cls, int desc8)
 static void eb_emit(struct elfimg *im)
 {
     unsigned phnum = im->phnum < 0 ? im->nsegs : (unsigned)im->phnum;
-    unsigned char ident[EI_NIDENT] = {im->magic0, ELFMAG1, ELFMAG2, ELFMAG3, im->ei_class,
-                                      im->ei_data, im->ei_version, ELFOSABI_NONE};
+    unsigned char ident[EI_NIDENT] = {im->magic0,   ELFMAG1,     ELFMAG2,        ELFMAG3,
+                                      im->ei_class, im->ei_data, im->ei_version, ELFOSABI_NONE};
     if (im->ei_class == ELFCLASS32 || (im->ei_class != ELFCLASS64 && im->phentsize == 32)) {
         Elf32_Ehdr eh = {0};
         memcpy(eh.e_ident, ident, EI_NIDENT);
@@ -186,6 +186,12 @@ static void eb_emit(struct elfimg *im)
                 memcpy(im->b + at, &ph, sizeof(ph));
         }
     }
+}
+
+/* Overwrites the PVH entry in the Xen note's descriptor. */
+static void set_entry(struct elfimg *im, uint32_t entry)
+{
+    put32(im->b + im->xen_note + 16, entry);
 }
 
 /* ---- guest RAM fixture ---- */
@@ -291,8 +297,7 @@ START_TEST(test_second_note_segment)
     struct elfimg im;
     eb_default(&im, 64, 0);
     im.seg[0].filesz = im.seg[0].memsz = im.xen_note - NOTE_OFF;
-    im.seg[3] = (struct eb_seg){PT_NOTE, im.xen_note, 0, NOTE_OFF + im.note_len - im.xen_note,
-                                0};
+    im.seg[3] = (struct eb_seg){PT_NOTE, im.xen_note, 0, NOTE_OFF + im.note_len - im.xen_note, 0};
     struct elf_image img;
     char err[200] = "";
     ck_assert_msg(load(&im, &img, err, sizeof(err)) == 0, "%s", err);
@@ -322,7 +327,6 @@ START_TEST(test_good_boundaries)
     struct elfimg im;
     eb_default(&im, 64, 0);
     const char *what = "";
-    uint8_t *desc = im.b + im.xen_note + 16;
     switch (_i) {
     case 0:
         what = "data segment ending at the last byte of RAM";
@@ -331,19 +335,19 @@ START_TEST(test_good_boundaries)
     case 1:
         what = "text segment starting at MEMMAP_BOOT_END";
         im.seg[1].paddr = MEMMAP_BOOT_END;
-        put32(desc, MEMMAP_BOOT_END);
+        set_entry(&im, MEMMAP_BOOT_END);
         break;
     case 2:
         what = "entry on the last byte of the highest segment";
-        put32(desc, DATA_PADDR + DATA_SZ - 1);
+        set_entry(&im, DATA_PADDR + DATA_SZ - 1);
         break;
     case 3:
         what = "entry on the first byte of the lowest segment";
-        put32(desc, TEXT_PADDR);
+        set_entry(&im, TEXT_PADDR);
         break;
     case 4:
         what = "entry in the bss";
-        put32(desc, TEXT_PADDR + TEXT_MEMSZ - 1);
+        set_entry(&im, TEXT_PADDR + TEXT_MEMSZ - 1);
         break;
     case 5:
         what = "segments touching";
@@ -374,24 +378,66 @@ END_TEST
 
 /* ---- malformed images ---- */
 
-static void m_bad_magic(struct elfimg *im) { im->magic0 = 0x7e; }
-static void m_short(struct elfimg *im) { im->len = 10; }
-static void m_empty(struct elfimg *im) { im->len = 0; }
-static void m_trunc_hdr(struct elfimg *im) { im->len = 40; }
+static void m_bad_magic(struct elfimg *im)
+{
+    im->magic0 = 0x7e;
+}
+static void m_short(struct elfimg *im)
+{
+    im->len = 10;
+}
+static void m_empty(struct elfimg *im)
+{
+    im->len = 0;
+}
+static void m_trunc_hdr(struct elfimg *im)
+{
+    im->len = 40;
+}
 static void m_trunc_hdr_by_one(struct elfimg *im)
 {
     im->len = im->ei_class == ELFCLASS64 ? sizeof(Elf64_Ehdr) - 1 : sizeof(Elf32_Ehdr) - 1;
 }
-static void m_big_endian(struct elfimg *im) { im->ei_data = ELFDATA2MSB; }
-static void m_bad_class(struct elfimg *im) { im->ei_class = 3; }
-static void m_bad_version(struct elfimg *im) { im->ei_version = 0; }
-static void m_machine_386(struct elfimg *im) { im->machine = EM_386; }
-static void m_machine_x86_64(struct elfimg *im) { im->machine = EM_X86_64; }
-static void m_machine_arm(struct elfimg *im) { im->machine = EM_AARCH64; }
-static void m_dyn(struct elfimg *im) { im->type = ET_DYN; }
-static void m_rel(struct elfimg *im) { im->type = ET_REL; }
-static void m_no_phdrs(struct elfimg *im) { im->phnum = 0; }
-static void m_phoff_end(struct elfimg *im) { im->phoff = IMG_LEN - 10; }
+static void m_big_endian(struct elfimg *im)
+{
+    im->ei_data = ELFDATA2MSB;
+}
+static void m_bad_class(struct elfimg *im)
+{
+    im->ei_class = 3;
+}
+static void m_bad_version(struct elfimg *im)
+{
+    im->ei_version = 0;
+}
+static void m_machine_386(struct elfimg *im)
+{
+    im->machine = EM_386;
+}
+static void m_machine_x86_64(struct elfimg *im)
+{
+    im->machine = EM_X86_64;
+}
+static void m_machine_arm(struct elfimg *im)
+{
+    im->machine = EM_AARCH64;
+}
+static void m_dyn(struct elfimg *im)
+{
+    im->type = ET_DYN;
+}
+static void m_rel(struct elfimg *im)
+{
+    im->type = ET_REL;
+}
+static void m_no_phdrs(struct elfimg *im)
+{
+    im->phnum = 0;
+}
+static void m_phoff_end(struct elfimg *im)
+{
+    im->phoff = IMG_LEN - 10;
+}
 static void m_phoff_huge(struct elfimg *im)
 {
     im->phoff = im->ei_class == ELFCLASS64 ? UINT64_MAX - 0x20 : 0xffffffe0u;
@@ -401,15 +447,32 @@ static void m_phoff_last_short(struct elfimg *im)
     /* the last header lacks one byte */
     im->phoff = IMG_LEN - (uint64_t)im->nsegs * im->phentsize + 1;
 }
-static void m_phentsize_big(struct elfimg *im) { im->phentsize += 8; }
-static void m_phentsize_small(struct elfimg *im) { im->phentsize -= 4; }
+static void m_phentsize_big(struct elfimg *im)
+{
+    im->phentsize += 8;
+}
+static void m_phentsize_small(struct elfimg *im)
+{
+    im->phentsize -= 4;
+}
 static void m_phentsize_other(struct elfimg *im)
 {
     im->phentsize = im->ei_class == ELFCLASS64 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
 }
-static void m_too_many(struct elfimg *im) { im->phnum = 65; im->len = IMG_MAX; }
-static void m_xnum(struct elfimg *im) { im->phnum = 0xffff; im->len = IMG_MAX; }
-static void m_seg_beyond_file(struct elfimg *im) { im->seg[1].offset = IMG_LEN - 0x100; }
+static void m_too_many(struct elfimg *im)
+{
+    im->phnum = 65;
+    im->len = IMG_MAX;
+}
+static void m_xnum(struct elfimg *im)
+{
+    im->phnum = 0xffff;
+    im->len = IMG_MAX;
+}
+static void m_seg_beyond_file(struct elfimg *im)
+{
+    im->seg[1].offset = IMG_LEN - 0x100;
+}
 static void m_seg_one_byte_beyond(struct elfimg *im)
 {
     im->seg[2].filesz = im->seg[2].memsz = IMG_LEN - DATA_OFF + 1;
@@ -418,54 +481,138 @@ static void m_seg_offset_huge(struct elfimg *im)
 {
     im->seg[1].offset = im->ei_class == ELFCLASS64 ? UINT64_MAX - 0xff : 0xffffff00u;
 }
-static void m_filesz_gt_memsz(struct elfimg *im) { im->seg[2].memsz = DATA_SZ - 1; }
-static void m_outside_ram(struct elfimg *im) { im->seg[2].paddr = 2 * RAM_SIZE; }
-static void m_past_ram_end(struct elfimg *im) { im->seg[2].paddr = RAM_SIZE - DATA_SZ + 1; }
-static void m_in_hole(struct elfimg *im) { im->seg[2].paddr = MEMMAP_HOLE_START; }
-static void m_huge_memsz(struct elfimg *im) { im->seg[1].memsz = 0xfffff000u; }
+static void m_filesz_gt_memsz(struct elfimg *im)
+{
+    im->seg[2].memsz = DATA_SZ - 1;
+}
+static void m_outside_ram(struct elfimg *im)
+{
+    im->seg[2].paddr = 2 * RAM_SIZE;
+}
+static void m_past_ram_end(struct elfimg *im)
+{
+    im->seg[2].paddr = RAM_SIZE - DATA_SZ + 1;
+}
+static void m_in_hole(struct elfimg *im)
+{
+    im->seg[2].paddr = MEMMAP_HOLE_START;
+}
+static void m_huge_memsz(struct elfimg *im)
+{
+    im->seg[1].memsz = 0xfffff000u;
+}
 static void m_wrap64(struct elfimg *im)
 {
     im->seg[2].paddr = UINT64_MAX - 0xff;
     im->seg[2].memsz = 0x200;
 }
-static void m_wrap64_memsz(struct elfimg *im) { im->seg[2].memsz = UINT64_MAX - 0x100; }
-static void m_below_boot_end(struct elfimg *im) { im->seg[1].paddr = MEMMAP_BOOT_END - 1; }
-static void m_at_zero(struct elfimg *im) { im->seg[1].paddr = 0; }
-static void m_over_start_info(struct elfimg *im) { im->seg[2].paddr = MEMMAP_START_INFO; }
-static void m_overlap(struct elfimg *im) { im->seg[2].paddr = TEXT_PADDR + TEXT_MEMSZ - 1; }
-static void m_overlap_same(struct elfimg *im) { im->seg[2].paddr = TEXT_PADDR; }
+static void m_wrap64_memsz(struct elfimg *im)
+{
+    im->seg[2].memsz = UINT64_MAX - 0x100;
+}
+static void m_below_boot_end(struct elfimg *im)
+{
+    im->seg[1].paddr = MEMMAP_BOOT_END - 1;
+}
+static void m_at_zero(struct elfimg *im)
+{
+    im->seg[1].paddr = 0;
+}
+static void m_over_start_info(struct elfimg *im)
+{
+    im->seg[2].paddr = MEMMAP_START_INFO;
+}
+static void m_overlap(struct elfimg *im)
+{
+    im->seg[2].paddr = TEXT_PADDR + TEXT_MEMSZ - 1;
+}
+static void m_overlap_same(struct elfimg *im)
+{
+    im->seg[2].paddr = TEXT_PADDR;
+}
 static void m_overlap_containing(struct elfimg *im)
 {
     im->seg[2].paddr = TEXT_PADDR - 0x10;
     im->seg[2].memsz = TEXT_MEMSZ + 0x20;
 }
-static void m_overlap_in_bss(struct elfimg *im) { im->seg[2].paddr = TEXT_PADDR + 0x800; }
-static void m_no_note_seg(struct elfimg *im) { im->seg[0].type = PT_NULL; }
-static void m_note_wrong_type(struct elfimg *im) { put32(im->b + im->xen_note + 8, 17); }
-static void m_note_wrong_name(struct elfimg *im) { memcpy(im->b + im->xen_note + 12, "Xem", 4); }
-static void m_note_namesz_3(struct elfimg *im) { put32(im->b + im->xen_note, 3); }
-static void m_note_cut(struct elfimg *im) { im->seg[0].filesz = im->xen_note - NOTE_OFF + 11; }
-static void m_note_namesz_big(struct elfimg *im) { put32(im->b + im->xen_note, 0x1000); }
-static void m_note_descsz_big(struct elfimg *im) { put32(im->b + im->xen_note + 4, 0x1000); }
-static void m_note_descsz_max(struct elfimg *im) { put32(im->b + im->xen_note + 4, UINT32_MAX); }
-static void m_note_namesz_max(struct elfimg *im) { put32(im->b + NOTE_OFF, UINT32_MAX - 2); }
-static void m_note_desc_cut(struct elfimg *im) { im->seg[0].filesz -= 1; }
-static void m_descsz_2(struct elfimg *im) { put32(im->b + im->xen_note + 4, 2); }
-static void m_descsz_0(struct elfimg *im) { put32(im->b + im->xen_note + 4, 0); }
+static void m_overlap_in_bss(struct elfimg *im)
+{
+    im->seg[2].paddr = TEXT_PADDR + 0x800;
+}
+static void m_no_note_seg(struct elfimg *im)
+{
+    im->seg[0].type = PT_NULL;
+}
+static void m_note_wrong_type(struct elfimg *im)
+{
+    put32(im->b + im->xen_note + 8, 17);
+}
+static void m_note_wrong_name(struct elfimg *im)
+{
+    memcpy(im->b + im->xen_note + 12, "Xem", 4);
+}
+static void m_note_namesz_3(struct elfimg *im)
+{
+    put32(im->b + im->xen_note, 3);
+}
+static void m_note_cut(struct elfimg *im)
+{
+    im->seg[0].filesz = im->xen_note - NOTE_OFF + 11;
+}
+static void m_note_namesz_big(struct elfimg *im)
+{
+    put32(im->b + im->xen_note, 0x1000);
+}
+static void m_note_descsz_big(struct elfimg *im)
+{
+    put32(im->b + im->xen_note + 4, 0x1000);
+}
+static void m_note_descsz_max(struct elfimg *im)
+{
+    put32(im->b + im->xen_note + 4, UINT32_MAX);
+}
+static void m_note_namesz_max(struct elfimg *im)
+{
+    put32(im->b + NOTE_OFF, UINT32_MAX - 2);
+}
+static void m_note_desc_cut(struct elfimg *im)
+{
+    im->seg[0].filesz -= 1;
+}
+static void m_descsz_2(struct elfimg *im)
+{
+    put32(im->b + im->xen_note + 4, 2);
+}
+static void m_descsz_0(struct elfimg *im)
+{
+    put32(im->b + im->xen_note + 4, 0);
+}
 static void m_descsz_12(struct elfimg *im)
 {
     put32(im->b + im->xen_note + 4, 12);
     im->seg[0].filesz = im->seg[0].memsz = im->note_len + 8;
 }
-static void m_note_outside_file(struct elfimg *im) { im->seg[0].offset = IMG_LEN - 8; }
-static void m_entry_above(struct elfimg *im) { put32(im->b + im->xen_note + 16, DATA_PADDR + DATA_SZ); }
-static void m_entry_below(struct elfimg *im) { put32(im->b + im->xen_note + 16, TEXT_PADDR - 1); }
-static void m_entry_zero(struct elfimg *im) { put32(im->b + im->xen_note + 16, 0); }
+static void m_note_outside_file(struct elfimg *im)
+{
+    im->seg[0].offset = IMG_LEN - 8;
+}
+static void m_entry_above(struct elfimg *im)
+{
+    set_entry(im, DATA_PADDR + DATA_SZ);
+}
+static void m_entry_below(struct elfimg *im)
+{
+    set_entry(im, TEXT_PADDR - 1);
+}
+static void m_entry_zero(struct elfimg *im)
+{
+    set_entry(im, 0);
+}
 static void m_entry_in_gap(struct elfimg *im)
 {
     /* Between the text segment's end (0x101000) and the data segment (0x200000): inside the
      * span of the segments but in no segment. */
-    put32(im->b + im->xen_note + 16, 0x150000);
+    set_entry(im, 0x150000);
 }
 static void m_no_loads(struct elfimg *im)
 {
@@ -504,8 +651,7 @@ static const struct bad_case {
      "program headers lie outside"},
     {"phentsize too big", CBOTH, m_phentsize_big, -ENOEXEC, "bad program header size"},
     {"phentsize too small", CBOTH, m_phentsize_small, -ENOEXEC, "bad program header size"},
-    {"phentsize of the other class", CBOTH, m_phentsize_other, -ENOEXEC,
-     "bad program header size"},
+    {"phentsize of the other class", CBOTH, m_phentsize_other, -ENOEXEC, "bad program header size"},
     {"65 program headers", CBOTH, m_too_many, -ENOEXEC, "too many program headers (65"},
     {"PN_XNUM program headers", C64, m_xnum, -ENOEXEC, "too many program headers"},
     {"segment beyond the file", CBOTH, m_seg_beyond_file, -ENOEXEC,

@@ -1,5 +1,5 @@
 /*
- * test_gmem.c: what it covers: the guest RAM layout and the checked guest-address accessor.
+ * test_gmem.c: the guest RAM layout and the checked guest-address accessor.
  *
  * gmem_layout() must put up to 3 GiB at 0 and the rest at 4 GiB (memfd offset 3 GiB), and
  * refuse sizes below 16 MiB, above 1 TiB or not page-sized. gmem_ptr() is the one door from a
@@ -129,17 +129,17 @@ static const struct {
     {0, 3 * GiB + 1, NO_PTR},
     {3 * GiB - 1, 1, 3 * GiB - 1},
     {3 * GiB - 4, 4, 3 * GiB - 4},
-    {3 * GiB - 1, 2, NO_PTR},       /* crosses into the hole */
-    {3 * GiB, 1, NO_PTR},           /* first hole byte */
+    {3 * GiB - 1, 2, NO_PTR}, /* crosses into the hole */
+    {3 * GiB, 1, NO_PTR},     /* first hole byte */
     {MEMMAP_IOAPIC_BASE, 4, NO_PTR},
-    {4 * GiB - 1, 1, NO_PTR},       /* last hole byte */
-    {4 * GiB - 1, 2, NO_PTR},       /* crosses out of the hole */
-    {4 * GiB, 1, 3 * GiB},          /* first byte above the hole */
+    {4 * GiB - 1, 1, NO_PTR}, /* last hole byte */
+    {4 * GiB - 1, 2, NO_PTR}, /* crosses out of the hole */
+    {4 * GiB, 1, 3 * GiB},    /* first byte above the hole */
     {4 * GiB, 1 * GiB, 3 * GiB},
     {4 * GiB, 1 * GiB + 1, NO_PTR},
     {3 * GiB - 4 * KiB, 1 * GiB + 8 * KiB, NO_PTR}, /* spans the hole */
     {0, 5 * GiB, NO_PTR},
-    {5 * GiB - 1, 1, 4 * GiB - 1},  /* last byte of RAM */
+    {5 * GiB - 1, 1, 4 * GiB - 1}, /* last byte of RAM */
     {5 * GiB - 8, 8, 4 * GiB - 8},
     {5 * GiB - 1, 2, NO_PTR},
     {5 * GiB, 1, NO_PTR},
@@ -174,8 +174,7 @@ START_TEST(test_exactly_3g_has_no_high_region)
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, 3 * GiB), 0);
     gm.host = FAKE_HOST;
-    ck_assert_uint_eq((uintptr_t)gmem_ptr(&gm, 3 * GiB - 1, 1) - (uintptr_t)FAKE_HOST,
-                      3 * GiB - 1);
+    ck_assert_uint_eq((uintptr_t)gmem_ptr(&gm, 3 * GiB - 1, 1) - (uintptr_t)FAKE_HOST, 3 * GiB - 1);
     ck_assert_ptr_null(gmem_ptr(&gm, 3 * GiB, 1));
     ck_assert_ptr_null(gmem_ptr(&gm, 4 * GiB, 1));
 }
@@ -186,8 +185,7 @@ START_TEST(test_3g_plus_4k)
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, 3 * GiB + 4 * KiB), 0);
     gm.host = FAKE_HOST;
-    ck_assert_uint_eq((uintptr_t)gmem_ptr(&gm, 4 * GiB, 4 * KiB) - (uintptr_t)FAKE_HOST,
-                      3 * GiB);
+    ck_assert_uint_eq((uintptr_t)gmem_ptr(&gm, 4 * GiB, 4 * KiB) - (uintptr_t)FAKE_HOST, 3 * GiB);
     ck_assert_uint_eq((uintptr_t)gmem_ptr(&gm, 4 * GiB + 4 * KiB - 1, 1) - (uintptr_t)FAKE_HOST,
                       3 * GiB + 4 * KiB - 1);
     ck_assert_ptr_null(gmem_ptr(&gm, 4 * GiB, 4 * KiB + 1));
@@ -209,14 +207,14 @@ static const struct {
     {0, 0, NO_PTR},
     {SMALL - 1, 0, NO_PTR},
     {SMALL, 0, NO_PTR},
-    {SMALL, 1, NO_PTR},           /* last byte + 1 */
-    {SMALL - 1, 2, NO_PTR},       /* crosses the end */
+    {SMALL, 1, NO_PTR},     /* last byte + 1 */
+    {SMALL - 1, 2, NO_PTR}, /* crosses the end */
     {SMALL - 4, 8, NO_PTR},
     {0, SMALL + 1, NO_PTR},
     {1, SMALL, NO_PTR},
-    {UINT64_MAX - 1, 4, NO_PTR},  /* wraps */
+    {UINT64_MAX - 1, 4, NO_PTR}, /* wraps */
     {UINT64_MAX, 1, NO_PTR},
-    {1, UINT64_MAX, NO_PTR},      /* wraps to 0 */
+    {1, UINT64_MAX, NO_PTR}, /* wraps to 0 */
     {0x1000, UINT64_MAX - 0x800, NO_PTR},
     {MEMMAP_HOLE_START, 1, NO_PTR},
     {MEMMAP_IOAPIC_BASE, 4, NO_PTR},
