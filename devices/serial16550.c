@@ -35,6 +35,11 @@
  * write to a full FIFO in loopback is the only overrun (LSR.OE, rx_overruns): receive() never
  * takes more than the room.
  *
+ * Host input is connected only once the guest's driver has set up the receiver (FIFO enabled
+ * or the receive interrupt enabled): driver set-up empties the FIFOs (a FIFO mode change
+ * clears them), and bytes pushed before it would be lost. Until then rx_room is 0 and host
+ * input waits in its pipe, so nothing piped on stdin is lost.
+ *
  * Locking: see serial16550.h. The room condvar is broadcast whenever the room may have grown
  * (RBR read, FIFO clear, FIFO mode change, leaving loopback).
  */
@@ -73,7 +78,7 @@ static unsigned rx_trigger(const struct serial16550 *s)
 
 static size_t room_locked(const struct serial16550 *s)
 {
-    if (loopback(s))
+    if (!s->rx_connected || loopback(s))
         return 0;
     return rx_capacity(s) - s->rx_count;
 }
@@ -204,6 +209,14 @@ static uint8_t reg_read(struct serial16550 *s, unsigned off)
     return v;
 }
 
+static void connect_rx(struct serial16550 *s)
+{
+    if (!s->rx_connected) {
+        s->rx_connected = true;
+        pthread_cond_broadcast(&s->room);
+    }
+}
+
 static void write_fcr(struct serial16550 *s, uint8_t val)
 {
     bool was_on = fifo_on(s), on = val & UART_FCR_ENABLE_FIFO;
@@ -216,6 +229,7 @@ static void write_fcr(struct serial16550 *s, uint8_t val)
         s->fcr &= (uint8_t)~UART_FCR_ENABLE_FIFO;
         return;
     }
+    connect_rx(s);
     if (val & UART_FCR_CLEAR_RCVR)
         rx_clear(s); /* the shift register and LSR.OE are not cleared */
     /* CLEAR_XMIT: THR and the XMIT FIFO are always empty here; nothing to do, and no THRE
@@ -260,6 +274,8 @@ static void reg_write(struct serial16550 *s, unsigned off, uint8_t val)
         else if (!(val & UART_IER_THRI))
             s->thr_ipending = false;
         s->ier = val;
+        if (val & UART_IER_RDI)
+            connect_rx(s);
         break;
     case UART_FCR:
         write_fcr(s, val);

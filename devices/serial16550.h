@@ -35,6 +35,7 @@ struct serial16550 {
     uint8_t scr;
     uint8_t dll, dlm;
     uint8_t rbr;       /* the last byte read from RBR: what an empty RBR reads */
+    bool rx_connected;   /* host input accepted: the guest has set up the receiver */
     bool thr_ipending; /* THRE interrupt latched (cleared by IIR read or THR write) */
     int irq_level;     /* level last driven on `irq` */
 

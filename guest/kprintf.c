@@ -2,9 +2,9 @@
  * kprintf.c: printf-style formatting for the console and for buffers.
  *
  * Supports %d %i %u %x %X %o %p %s %c %% with the flags '-' and '0', a field width and a
- * precision for %s (either may be '*'), and the length modifiers h, hh, l, ll, z. Unknown conversions
- * are printed literally. No floating point: the kernel is built without SSE/x87, and
- * either would kill the VM in KVM's emulator anyway.
+ * precision for %s (either may be '*'), and the length modifiers h, hh, l, ll, z. Unknown
+ * conversions are printed literally. No floating point: the kernel is built without SSE/x87,
+ * and either would kill the VM in KVM's emulator anyway.
  */
 #include "console.h"
 #include "kernel.h"
@@ -47,10 +47,23 @@ static void put_number(struct sink *s, unsigned long long v, bool negative, unsi
     char tmp[24];
     int n = 0, plen = prefix ? (int)strlen(prefix) : 0;
 
-    do {
-        tmp[n++] = digits[v % base];
-        v /= base;
-    } while (v);
+    /* Shifts for hex and octal, a constant divisor (a multiply) for decimal: no div. */
+    if (base == 16) {
+        do {
+            tmp[n++] = digits[v & 15];
+            v >>= 4;
+        } while (v);
+    } else if (base == 8) {
+        do {
+            tmp[n++] = (char)('0' + (v & 7));
+            v >>= 3;
+        } while (v);
+    } else {
+        do {
+            tmp[n++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+    }
     width -= n + plen + (negative ? 1 : 0);
     if (!left && pad == ' ')
         put_repeat(s, ' ', width);

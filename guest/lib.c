@@ -3,8 +3,9 @@
  *
  * gcc may emit calls to memcpy/memset/memmove/memcmp for struct copies and initialisers even
  * in freestanding code, so these four must exist. Plain loops, 8 bytes at a time where that is
- * easy: on PVM every instruction is emulated, and `rep movs/stos` is emulated per element,
- * so neither form is fast; keep copies out of hot paths instead. The build passes
+ * easy: on PVM every instruction is emulated (~0.3 us, ~0.7 us with a memory operand), and
+ * `rep movs/stos` per element, so a byte loop costs ~2 us per byte; keep copies out of hot
+ * paths. The build passes
  * -fno-tree-loop-distribute-patterns so gcc does not turn these loops back into calls to
  * themselves.
  */
@@ -51,29 +52,46 @@ void *memset(void *dst, int c, size_t n)
 int memcmp(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
+    size_t i = 0;
 
-    for (size_t i = 0; i < n; i++)
+    /* Skip equal 8-byte blocks, then find the first difference byte by byte. */
+    while (i + 8 <= n && *(const u64_unaligned *)(x + i) == *(const u64_unaligned *)(y + i))
+        i += 8;
+    for (; i < n; i++)
         if (x[i] != y[i])
             return x[i] - y[i];
     return 0;
 }
 
-size_t strlen(const char *s)
+/* Does this word contain a zero byte? (the classic "haszero" bit trick) */
+static inline bool has_zero_byte(uint64_t w)
 {
-    size_t n = 0;
-
-    while (s[n])
-        n++;
-    return n;
+    return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
 }
 
 size_t strnlen(const char *s, size_t max)
 {
     size_t n = 0;
 
+    /*
+     * Bytes until s+n is 8-aligned, then aligned words: an aligned word never crosses a page
+     * boundary, so reading one whole cannot fault even when the string ends inside it.
+     */
+    while (n < max && ((uintptr_t)(s + n) & 7)) {
+        if (!s[n])
+            return n;
+        n++;
+    }
+    while (n + 8 <= max && !has_zero_byte(*(const uint64_t *)(s + n)))
+        n += 8;
     while (n < max && s[n])
         n++;
     return n;
+}
+
+size_t strlen(const char *s)
+{
+    return strnlen(s, SIZE_MAX);
 }
 
 int strcmp(const char *a, const char *b)

@@ -49,7 +49,6 @@ static void __printf(1, 2) note(const char *fmt, ...)
 
 /* The properties we read. */
 enum prop_kind {
-    PROP_UNKNOWN, /* not classified yet (the kind table starts zeroed) */
     PROP_OTHER,
     PROP_COMPATIBLE,
     PROP_DEVICE_TYPE,
@@ -62,35 +61,82 @@ enum prop_kind {
     NR_PROP_KINDS
 };
 
-static const char *const prop_names[NR_PROP_KINDS] = {
-    [PROP_COMPATIBLE] = "compatible",   [PROP_DEVICE_TYPE] = "device_type",
-    [PROP_REG] = "reg",                 [PROP_INTERRUPTS] = "interrupts",
-    [PROP_BOOTARGS] = "bootargs",       [PROP_STATUS] = "status",
-    [PROP_ADDRESS_CELLS] = "#address-cells", [PROP_SIZE_CELLS] = "#size-cells",
+/* Names with their NULs: prop_kind() compares len + 1 bytes, so no strlen at run time. */
+#define NAME(s) {s, sizeof(s)}
+static const struct {
+    const char *s;
+    uint32_t size;
+} prop_names[NR_PROP_KINDS] = {
+    [PROP_COMPATIBLE] = NAME("compatible"),
+    [PROP_DEVICE_TYPE] = NAME("device_type"),
+    [PROP_REG] = NAME("reg"),
+    [PROP_INTERRUPTS] = NAME("interrupts"),
+    [PROP_BOOTARGS] = NAME("bootargs"),
+    [PROP_STATUS] = NAME("status"),
+    [PROP_ADDRESS_CELLS] = NAME("#address-cells"),
+    [PROP_SIZE_CELLS] = NAME("#size-cells"),
 };
 
 /*
  * Property kind by name offset: FDT writers (libfdt, dtc) store each name once, so after the
- * first "reg" every other "reg" is one table load instead of a string compare.
+ * first "reg" every other "reg" is one table load instead of a string compare. An entry is
+ * valid for the probe whose generation it carries, so nothing needs clearing between blobs.
  */
 #define KIND_TABLE_SIZE 1024
-static uint8_t kind_by_nameoff[KIND_TABLE_SIZE];
+static struct {
+    uint8_t gen, kind;
+} kind_cache[KIND_TABLE_SIZE];
+static uint8_t kind_gen;
 
+/*
+ * Classify a property name: pick the one candidate by its first character, then compare it
+ * including its NUL, inside the strings block. Names that are not ours are never scanned.
+ */
 static enum prop_kind prop_kind(const struct fdt *fdt, uint32_t nameoff)
 {
     const char *name;
     enum prop_kind k;
 
-    if (nameoff < KIND_TABLE_SIZE && kind_by_nameoff[nameoff] != PROP_UNKNOWN)
-        return (enum prop_kind)kind_by_nameoff[nameoff];
-    name = fdt_string(fdt, nameoff);
-    for (k = PROP_COMPATIBLE; k < NR_PROP_KINDS; k++)
-        if (name && strcmp(name, prop_names[k]) == 0)
-            break;
-    if (k == NR_PROP_KINDS)
+    if (nameoff >= fdt->size_strings)
+        return PROP_OTHER;
+    if (nameoff < KIND_TABLE_SIZE && kind_cache[nameoff].gen == kind_gen)
+        return (enum prop_kind)kind_cache[nameoff].kind;
+    name = fdt->strings + nameoff;
+    switch (name[0]) {
+    case 'c':
+        k = PROP_COMPATIBLE;
+        break;
+    case 'd':
+        k = PROP_DEVICE_TYPE;
+        break;
+    case 'r':
+        k = PROP_REG;
+        break;
+    case 'i':
+        k = PROP_INTERRUPTS;
+        break;
+    case 'b':
+        k = PROP_BOOTARGS;
+        break;
+    case 's':
+        k = PROP_STATUS;
+        break;
+    case '#':
+        k = PROP_ADDRESS_CELLS;
+        if (nameoff + 1 < fdt->size_strings && name[1] == 's')
+            k = PROP_SIZE_CELLS;
+        break;
+    default:
         k = PROP_OTHER;
-    if (nameoff < KIND_TABLE_SIZE)
-        kind_by_nameoff[nameoff] = (uint8_t)k;
+        break;
+    }
+    if (k != PROP_OTHER && (prop_names[k].size > fdt->size_strings - nameoff ||
+                            memcmp(name, prop_names[k].s, prop_names[k].size) != 0))
+        k = PROP_OTHER;
+    if (nameoff < KIND_TABLE_SIZE) {
+        kind_cache[nameoff].gen = kind_gen;
+        kind_cache[nameoff].kind = (uint8_t)k;
+    }
     return k;
 }
 
@@ -117,9 +163,50 @@ static const struct prop_val *get(const struct node *n, enum prop_kind k)
     return n->seen & (1u << k) ? &n->prop[k] : &absent;
 }
 
-static bool str_prop_is(const struct prop_val *v, const char *s)
+/* Is the property the single string `lit`? Length first: most mismatches cost no compare. */
+#define prop_is(v, lit) prop_equals((v), (lit), sizeof(lit) - 1)
+
+static bool prop_equals(const struct prop_val *v, const char *s, uint32_t n)
 {
-    return v->data && fdt_stringlist_contains((const char *)v->data, v->len, s);
+    return v->data && v->len == n + 1 && v->data[n] == '\0' && memcmp(v->data, s, n) == 0;
+}
+
+/* The compatible strings we look for, with their lengths for a cheap first test. */
+enum { COMPAT_UART, COMPAT_IOAPIC, COMPAT_EXIT, NR_COMPATS };
+
+#define COMPAT(s) {s, sizeof(s) - 1}
+static const struct {
+    const char *s;
+    uint32_t len;
+} compats[NR_COMPATS] = {
+    [COMPAT_UART] = COMPAT(MINIVMM_FDT_COMPAT_UART),
+    [COMPAT_IOAPIC] = COMPAT(MINIVMM_FDT_COMPAT_IOAPIC),
+    [COMPAT_EXIT] = COMPAT(MINIVMM_FDT_COMPAT_EXIT),
+};
+
+/*
+ * Which of `compats` a "compatible" string list names, as a bit mask. Each item is compared
+ * with its NUL, so a match needs no length scan; only skipping an item does.
+ */
+static unsigned int compat_mask(const struct prop_val *v)
+{
+    const char *p = (const char *)v->data;
+    uint32_t left = v->data ? v->len : 0;
+    unsigned int mask = 0;
+
+    while (left) {
+        uint32_t l;
+
+        for (unsigned int i = 0; i < NR_COMPATS; i++)
+            if (compats[i].len < left && memcmp(p, compats[i].s, compats[i].len + 1) == 0)
+                mask |= 1u << i;
+        l = (uint32_t)strnlen(p, left);
+        if (l + 1 >= left)
+            break;
+        p += l + 1;
+        left -= l + 1;
+    }
+    return mask;
 }
 
 /* Entry `index` of the node's reg, decoded with the parent's cells; 0 or -1. */
@@ -186,34 +273,34 @@ struct probe {
 static void node_done(struct probe *pr, const struct node *n, const struct node *parent,
                       int depth)
 {
-    const struct prop_val *compat = get(n, PROP_COMPATIBLE);
     const struct prop_val *intr = get(n, PROP_INTERRUPTS);
     const struct prop_val *args = get(n, PROP_BOOTARGS);
     const struct prop_val *status = get(n, PROP_STATUS);
     const struct prop_val *type = get(n, PROP_DEVICE_TYPE);
+    unsigned int compat;
     uint64_t addr, size;
 
-    if (status->data && !str_prop_is(status, "okay") && !str_prop_is(status, "ok"))
+    if (status->data && !prop_is(status, "okay") && !prop_is(status, "ok"))
         return;
     if (depth == 1 && name_is(n->name, "chosen") && args->data &&
         strnlen((const char *)args->data, args->len) < args->len)
         platform.bootargs = (const char *)args->data;
-    if (str_prop_is(type, "memory"))
+    if (prop_is(type, "memory"))
         for (unsigned i = 0; reg_entry(n, parent, i, &addr, &size) == 0; i++)
             platform.ram_bytes += size;
-    if (depth == 2 && name_is(parent->name, "cpus") &&
-        str_prop_is(type, "cpu"))
+    if (depth == 2 && prop_is(type, "cpu") && name_is(parent->name, "cpus"))
         add_cpu(n, parent);
-    if (!compat->data)
+    compat = compat_mask(get(n, PROP_COMPATIBLE));
+    if (!compat)
         return;
-    if (!pr->uart_found && str_prop_is(compat, MINIVMM_FDT_COMPAT_UART)) {
+    if (!pr->uart_found && (compat & (1u << COMPAT_UART))) {
         pr->uart_found = true;
         reg_port(n, parent, "uart", &platform.uart_port);
         if (intr->len >= 4 && fdt_read_cells(intr->data, 1) < 16)
             platform.uart_irq = (uint8_t)fdt_read_cells(intr->data, 1);
         else
             note("device tree: uart: bad interrupts, using IRQ %u\n", platform.uart_irq);
-    } else if (!pr->ioapic_found && str_prop_is(compat, MINIVMM_FDT_COMPAT_IOAPIC)) {
+    } else if (!pr->ioapic_found && (compat & (1u << COMPAT_IOAPIC))) {
         pr->ioapic_found = true;
         if (reg_entry(n, parent, 0, &addr, &size) == 0 && addr >= MEMMAP_HOLE_START &&
             addr < MEMMAP_HOLE_END - MEMMAP_IOAPIC_SIZE && addr % 16 == 0)
@@ -221,7 +308,7 @@ static void node_done(struct probe *pr, const struct node *n, const struct node 
         else
             note("device tree: ioapic: bad reg, using 0x%llx\n",
                  (unsigned long long)platform.ioapic_base);
-    } else if (!pr->exit_found && str_prop_is(compat, MINIVMM_FDT_COMPAT_EXIT)) {
+    } else if (!pr->exit_found && (compat & (1u << COMPAT_EXIT))) {
         pr->exit_found = true;
         reg_port(n, parent, "exit port", &platform.exit_port);
     }
@@ -237,6 +324,12 @@ static void probe_fdt(const struct fdt *fdt)
     struct probe pr = {0};
     struct fdt_token tok;
     int depth = -1, off = 0, r;
+
+    /* A new generation invalidates kind_cache; generation 0 never matches (bss is zero). */
+    if (++kind_gen == 0) {
+        memset(kind_cache, 0, sizeof(kind_cache));
+        kind_gen = 1;
+    }
 
     while ((r = fdt_next_token(fdt, &off, &tok)) > 0) {
         struct node *n = depth >= 0 && depth < SCAN_DEPTH ? &stack[depth] : NULL;
@@ -291,7 +384,11 @@ void platform_probe(const void *blob, uint64_t size)
 {
     struct fdt fdt;
 
+    notes_len = 0;
+    platform.have_fdt = false;
     platform.nr_cpus = 0;
+    platform.bootargs = NULL;
+    platform.ram_bytes = 0;
     platform.uart_port = UART_COM1_BASE;
     platform.uart_irq = UART_COM1_IRQ;
     platform.ioapic_base = MEMMAP_IOAPIC_BASE;

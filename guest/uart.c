@@ -77,17 +77,14 @@ void uart_write(const char *s, size_t n)
     }
 }
 
-/* Move everything the UART holds into the ring. Interrupts must be off. */
+/*
+ * Move what the UART holds into the ring, stopping when the ring is full: the rest waits in
+ * the UART's FIFO (and the VMM's pipe) instead of being dropped. Interrupts must be off.
+ */
 static void drain_rx(void)
 {
-    /* Bounded: a stuck LSR.DR must not trap us here. */
-    for (int i = 0; i < 4 * UART_FIFO_SIZE; i++) {
-        if (!(inb(uart_base + UART_LSR) & UART_LSR_DR))
-            break;
-        uint8_t c = inb(uart_base + UART_RBR);
-        if (rx_head - rx_tail < RX_RING_SIZE) /* full: drop the newest */
-            rx_ring[rx_head++ % RX_RING_SIZE] = c;
-    }
+    while (rx_head - rx_tail < RX_RING_SIZE && (inb(uart_base + UART_LSR) & UART_LSR_DR))
+        rx_ring[rx_head++ % RX_RING_SIZE] = inb(uart_base + UART_RBR);
 }
 
 static void uart_isr(void)
@@ -124,7 +121,15 @@ int uart_getc(void)
 {
     for (;;) {
         local_irq_disable();
-        if (READ_ONCE(rx_tail) != READ_ONCE(rx_head))
+        /*
+         * The IRQ is edge-triggered and the line stays high while the UART holds data, so
+         * data left behind (ring full, or a VMM refilling the FIFO as fast as the ISR reads)
+         * would never interrupt again. Looking at LSR.DR before sleeping catches it; and
+         * when DR is clear the line is low, so the next byte gives a fresh edge.
+         */
+        if (rx_tail == rx_head)
+            drain_rx();
+        if (rx_tail != rx_head)
             return rx_ring[rx_tail++ % RX_RING_SIZE];
         safe_halt();
     }

@@ -114,9 +114,9 @@ END_TEST
 
 START_TEST(test_reset_quiet)
 {
-    /* No irq level driven at init, 16450 mode: one byte of room. */
+    /* No irq level driven at init; host input not connected until the receiver is set up. */
     ck_assert_uint_eq(nlevels, 0);
-    ck_assert_uint_eq(serial16550_rx_room(&s), 1);
+    ck_assert_uint_eq(serial16550_rx_room(&s), 0);
     wr(UART_LCR, UART_LCR_DLAB);
     ck_assert_uint_eq(rd(UART_DLL), 12);
     ck_assert_uint_eq(rd(UART_DLM), 0);
@@ -288,6 +288,7 @@ END_TEST
 
 START_TEST(test_loopback_holds_host_input)
 {
+    wr(UART_IER, UART_IER_RDI); /* connects host input, 16450 mode */
     wr(UART_MCR, UART_MCR_LOOP);
     ck_assert_uint_eq(serial16550_rx_room(&s), 0);
     receive_str("h", 0);
@@ -336,6 +337,7 @@ END_TEST
 
 START_TEST(test_rx_16450_mode_one_byte)
 {
+    wr(UART_IER, UART_IER_RDI);
     receive_str("xy", 1);
     ck_assert_uint_eq(serial16550_rx_room(&s), 0);
     ck_assert_uint_eq(rd(UART_RBR), 'x');
@@ -484,6 +486,8 @@ END_TEST
 
 START_TEST(test_irq_disabled_sources)
 {
+    wr(UART_FCR, UART_FCR_ENABLE_FIFO); /* connects host input ... */
+    wr(UART_FCR, 0);                    /* ... which stays connected in 16450 mode */
     wr(UART_MCR, UART_MCR_OUT2);
     receive_str("a", 1);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_NO_INT);
@@ -495,10 +499,56 @@ START_TEST(test_irq_disabled_sources)
 }
 END_TEST
 
+START_TEST(test_rx_held_until_receiver_set_up)
+{
+    /* Driver set-up clears the FIFOs, so host input waits until the receiver is set up. */
+    receive_str("a", 0);
+    ck_assert_uint_eq(serial16550_wait_room(&s, 0), 0);
+    wr(UART_LCR, 0x03);
+    wr(UART_MCR, UART_MCR_OUT2);
+    ck_assert_uint_eq(serial16550_rx_room(&s), 0);
+    wr(UART_FCR, UART_FCR_ENABLE_FIFO);
+    ck_assert_uint_eq(serial16550_rx_room(&s), 16);
+    receive_str("ab", 2);
+    ck_assert_uint_eq(rd(UART_RBR), 'a');
+}
+END_TEST
+
+START_TEST(test_rx_connected_by_rdi)
+{
+    wr(UART_IER, UART_IER_THRI);
+    ck_assert_uint_eq(serial16550_rx_room(&s), 0);
+    wr(UART_IER, UART_IER_RDI);
+    ck_assert_uint_eq(serial16550_rx_room(&s), 1);
+    wr(UART_IER, 0); /* stays connected */
+    ck_assert_uint_eq(serial16550_rx_room(&s), 1);
+}
+END_TEST
+
+static void *connect_later(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+    wr(UART_FCR, UART_FCR_ENABLE_FIFO);
+    return NULL;
+}
+
+START_TEST(test_wait_room_woken_by_connect)
+{
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, connect_later, NULL), 0);
+    double t0 = now_s();
+    ck_assert_uint_eq(serial16550_wait_room(&s, 5000), 16);
+    ck_assert_double_lt(now_s() - t0, 4.0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+END_TEST
+
 /* ---- wait_room ------------------------------------------------------------------------ */
 
 START_TEST(test_wait_room_immediate)
 {
+    wr(UART_IER, UART_IER_RDI);
     ck_assert_uint_eq(serial16550_wait_room(&s, 0), 1);
     ck_assert_uint_eq(serial16550_wait_room(&s, 1000), 1);
     ck_assert_uint_eq(serial16550_wait_room(&s, -1), 1);
@@ -536,6 +586,7 @@ START_TEST(test_wait_room_woken_by_read)
 {
     pthread_t t;
     struct waiter w = {0, 0};
+    wr(UART_IER, UART_IER_RDI);
     receive_str("q", 1);
     ck_assert_int_eq(pthread_create(&t, NULL, wait_thread, &w), 0);
     usleep(20000);
@@ -598,6 +649,8 @@ static Suite *serial_suite(void)
     TC("rx_fifo_takes_only_room");
     tcase_add_test(tc, test_rx_takes_at_most_room);
     tcase_add_test(tc, test_rx_16450_mode_one_byte);
+    tcase_add_test(tc, test_rx_held_until_receiver_set_up);
+    tcase_add_test(tc, test_rx_connected_by_rdi);
     tcase_add_test(tc, test_rx_fifo_mode_change_empties);
 
     TC("fcr_clears_and_sets_trigger");
@@ -615,6 +668,7 @@ static Suite *serial_suite(void)
     TC("wait_room_blocks_until_room");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_wait_room_immediate);
+    tcase_add_test(tc, test_wait_room_woken_by_connect);
     tcase_add_test(tc, test_wait_room_timeout);
     tcase_add_test(tc, test_wait_room_woken_by_read);
     tcase_add_test(tc, test_wait_room_woken_by_fcr_clear);
