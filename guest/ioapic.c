@@ -3,8 +3,8 @@
  *
  * With the split irqchip every access here is an MMIO exit to the VMM (~8 us), and a
  * register access is two of them (IOREGSEL, then IOWIN); boot makes sure every pin is
- * masked, then touches only the pins it uses. ISA IRQs map to pins one to one: our VMM and QEMU microvm
- * (with acpi=off, so no interrupt source overrides) wire IRQ n to pin n.
+ * masked, then touches only the pins it uses. ISA IRQs map to pins one to one: our VMM and
+ * QEMU microvm (with acpi=off, so no interrupt source overrides) wire IRQ n to pin n.
  */
 #include "ioapic.h"
 

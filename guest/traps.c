@@ -90,8 +90,9 @@ static void dump_exception(const struct trap_frame *f)
     else
         kprintf("PANIC: cpu %u: exception %s (%s) err=0x%llx rip=0x%llx\n", cpu, name[0],
                 name[1], (unsigned long long)f->error, (unsigned long long)f->rip);
-    if (f->vector == 6 && f->rip >= (uintptr_t)__text_start && f->rip + 2 <= (uintptr_t)__text_end &&
-        *(const uint16_t *)f->rip == 0x0b0f)
+    /* Look at the opcode only inside the kernel's text: a wild rip must not fault again. */
+    if (f->vector == 6 && f->rip >= (uintptr_t)__text_start &&
+        f->rip + 2 <= (uintptr_t)__text_end && *(const uint16_t *)f->rip == 0x0b0f)
         kprintf("  ud2 at rip: a BUG() in the kernel\n");
     kprintf("  rip=%016llx rsp=%016llx rflags=%016llx cs=%04llx ss=%04llx\n",
             (unsigned long long)f->rip, (unsigned long long)f->rsp,
