@@ -57,11 +57,19 @@
 	movl %eax, %cr4
 	movl $pml4, %eax
 	movl %eax, %cr3
-	/* NXE only if the CPU has NX: setting it otherwise raises #GP. */
+	/*
+	 * NXE only if the CPU has NX: setting it otherwise raises #GP, and with no IDT yet that
+	 * is a triple fault. Leaf 0x80000001 only counts if leaf 0x80000000 lists it.
+	 */
+	xorl %esi, %esi
+	movl $0x80000000, %eax
+	cpuid
+	cmpl $0x80000001, %eax
+	jb 2f
 	movl $0x80000001, %eax
 	cpuid
 	movl %edx, %esi
-	movl $MSR_EFER, %ecx
+2:	movl $MSR_EFER, %ecx
 	rdmsr
 	orl $EFER_LME, %eax
 	btl $CPUID_80000001_EDX_NX, %esi

@@ -9,8 +9,8 @@
 #define GUEST_VERSION "0.1"
 
 #define NR_CPUS 64          /* APIC IDs at or above this never leave the trampoline */
-#define STACK_SIZE 8192     /* per CPU; the BSP's boot stack and each AP's stack */
 #define STACK_SHIFT 13
+#define STACK_SIZE (1 << STACK_SHIFT) /* per CPU: the BSP's boot stack, each AP's stack */
 
 /* GDT selectors (boot.S builds the GDT). */
 #define KERNEL_CS 0x08      /* 64-bit code */

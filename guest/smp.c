@@ -22,9 +22,12 @@
 #include "lapic.h"
 #include "machine.h"
 #include "traps.h"
+#include "tsc.h"
 #include "x86.h"
 
-#define DEFAULT_TSC_HZ 3000000000ull /* when the VMM does not say: ~1.2 s "seconds" here */
+/* An AP is up 0.2-1.4 ms after its SIPI here (pvm-guest-check.md); allow for a loaded host. */
+#define FIRST_SIPI_WAIT_US 100000
+#define SECOND_SIPI_WAIT_US 1000000
 
 struct cpu_info cpu_info[NR_CPUS];
 static unsigned int nr_cpus = 1;
@@ -57,59 +60,43 @@ unsigned int smp_nr_cpus(void)
     return nr_cpus;
 }
 
-/* TSC ticks per second: KVM's timing leaf 0x40000010 if the VMM provides it. */
-static uint64_t tsc_hz(void)
+static bool wait_online(unsigned int cpu, uint64_t us)
 {
-    uint32_t a, b, c, d;
-
-    cpuid(0x40000000, &a, &b, &c, &d);
-    if (a >= 0x40000010 && a < 0x40000100) {
-        cpuid(0x40000010, &a, &b, &c, &d);
-        if (a)
-            return (uint64_t)a * 1000;
-    }
-    return DEFAULT_TSC_HZ;
-}
-
-static bool wait_online(unsigned int cpu, uint64_t ticks)
-{
-    uint64_t t0 = rdtsc();
+    uint64_t deadline = tsc_deadline_us(us);
 
     while (!READ_ONCE(cpu_info[cpu].online)) {
-        if (rdtsc() - t0 > ticks)
+        if ((int64_t)(rdtsc() - deadline) > 0)
             return false;
         cpu_relax();
     }
     return true;
 }
 
-static void start_ap(unsigned int cpu, uint64_t hz)
+static void start_ap(unsigned int cpu)
 {
     uint32_t apic_id = cpu_info[cpu].apic_id;
     uint32_t sipi = APIC_ICR_SIPI | (MEMMAP_AP_TRAMPOLINE >> 12);
 
     lapic_send_ipi(apic_id, APIC_ICR_INIT);
     lapic_send_ipi(apic_id, sipi);
-    if (wait_online(cpu, hz / 10))
+    if (wait_online(cpu, FIRST_SIPI_WAIT_US))
         return;
     lapic_send_ipi(apic_id, sipi);
-    if (!wait_online(cpu, hz))
+    if (!wait_online(cpu, SECOND_SIPI_WAIT_US))
         kprintf("cpu %u: failed to start\n", cpu);
 }
 
 void smp_boot_cpus(void)
 {
     size_t len = (size_t)(trampoline_end - trampoline_start);
-    uint64_t hz;
 
     kprintf("cpu 0: online\n");
     cpu_info[0].online = 1;
     if (nr_cpus == 1)
         return;
     memcpy((void *)(uintptr_t)MEMMAP_AP_TRAMPOLINE, trampoline_start, len);
-    hz = tsc_hz();
     for (unsigned int cpu = 1; cpu < nr_cpus; cpu++)
-        start_ap(cpu, hz);
+        start_ap(cpu);
 }
 
 void ap_main(uint32_t apic_id)

@@ -18,10 +18,16 @@
 #include "kernel.h"
 #include "lapic.h"
 #include "traps.h"
+#include "tsc.h"
 #include "x86.h"
 
-#define RX_RING_SIZE 256 /* power of two */
+/*
+ * A power of two. Generous because input typed ahead under QEMU is read before the FIFO is
+ * enabled (drain_before_fifo) and must fit: a byte left in RBR then is flushed.
+ */
+#define RX_RING_SIZE 4096
 #define THRE_SPINS 100000 /* a VMM that never sets THRE must not hang the kernel */
+#define RX_QUIET_US 2000
 
 static uint16_t uart_base = UART_COM1_BASE;
 static size_t tx_fifo = 1;  /* bytes THRE promises room for: 1 without FIFO, 16 with */
@@ -87,6 +93,29 @@ static void drain_rx(void)
         rx_ring[rx_head++ % RX_RING_SIZE] = inb(uart_base + UART_RBR);
 }
 
+/*
+ * Input may be waiting before we set the UART up: QEMU reads a piped stdin from the start,
+ * one byte into RBR at a time, and enabling the FIFO empties the receiver (QEMU flushes on
+ * any FCR.FE change, as the data sheet allows). So when a byte is waiting, take bytes until
+ * the line has been quiet for RX_QUIET_US: QEMU refills RBR within tens of microseconds of
+ * each read. minivmm connects input only once the FIFO or the interrupt is on, so there
+ * nothing is waiting and this costs one LSR read.
+ */
+static void drain_before_fifo(void)
+{
+    uint64_t quiet_end;
+
+    if (!(inb(uart_base + UART_LSR) & UART_LSR_DR))
+        return;
+    quiet_end = tsc_deadline_us(RX_QUIET_US);
+    while ((int64_t)(rdtsc() - quiet_end) < 0 && rx_head - rx_tail < RX_RING_SIZE) {
+        if (inb(uart_base + UART_LSR) & UART_LSR_DR) {
+            rx_ring[rx_head++ % RX_RING_SIZE] = inb(uart_base + UART_RBR);
+            quiet_end = tsc_deadline_us(RX_QUIET_US);
+        }
+    }
+}
+
 static void uart_isr(void)
 {
     drain_rx();
@@ -102,11 +131,7 @@ void uart_init(uint8_t irq, uint32_t bsp_apic_id)
     outb(uart_base + UART_DLL, 1); /* 115200 baud: meaningless to a VMM, kept for real UARTs */
     outb(uart_base + UART_DLM, 0);
     outb(uart_base + UART_LCR, 0x03); /* 8N1, DLAB off */
-    /*
-     * Input may already be waiting (QEMU reads a piped stdin at once). Enabling the FIFO
-     * clears the receive side (QEMU flushes on any FCR.FE change), so save it first.
-     */
-    drain_rx();
+    drain_before_fifo();
     outb(uart_base + UART_FCR, UART_FCR_ENABLE_FIFO); /* trigger level 1 byte */
     tx_fifo = UART_FIFO_SIZE;
     tx_room = 0;
