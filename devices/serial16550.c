@@ -404,6 +404,14 @@ size_t serial16550_receive(struct serial16550 *s, const uint8_t *buf, size_t len
     return n;
 }
 
+void serial16550_release_waiters(struct serial16550 *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->waiters_released = true;
+    pthread_cond_broadcast(&s->room);
+    pthread_mutex_unlock(&s->lock);
+}
+
 size_t serial16550_wait_room(struct serial16550 *s, int timeout_ms)
 {
     struct timespec deadline;
@@ -419,7 +427,7 @@ size_t serial16550_wait_room(struct serial16550 *s, int timeout_ms)
         }
     }
     pthread_mutex_lock(&s->lock);
-    while ((room = room_locked(s)) == 0 && timeout_ms != 0) {
+    while ((room = room_locked(s)) == 0 && timeout_ms != 0 && !s->waiters_released) {
         int r = timeout_ms < 0 ? pthread_cond_wait(&s->room, &s->lock)
                                : pthread_cond_timedwait(&s->room, &s->lock, &deadline);
         if (r == ETIMEDOUT) {

@@ -35,6 +35,7 @@ struct serial16550 {
     uint8_t scr;
     uint8_t dll, dlm;
     uint8_t rbr;       /* the last byte read from RBR: what an empty RBR reads */
+    bool waiters_released; /* serial16550_release_waiters() was called */
     bool rx_connected;   /* host input accepted: the guest has set up the receiver */
     bool thr_ipending; /* THRE interrupt latched (cleared by IIR read or THR write) */
     int irq_level;     /* level last driven on `irq` */
@@ -69,6 +70,9 @@ size_t serial16550_receive(struct serial16550 *s, const uint8_t *buf, size_t len
  * returns the room (0 on timeout). The room can shrink again before a later receive() when
  * the guest turns the FIFOs off or enters loopback, so use receive()'s return value. */
 size_t serial16550_wait_room(struct serial16550 *s, int timeout_ms);
+/* Releases every thread in serial16550_wait_room(), now and later: waits return the current
+ * room at once. For shutdown, so that a feeder thread sees its stop flag without delay. */
+void serial16550_release_waiters(struct serial16550 *s);
 
 /* Bus callbacks on 8 ports. Accesses of 2, 4 or 8 bytes act as a 1-byte access to the low
  * port (the other bytes read 0xff): a real 16550 sits on an 8-bit bus and x86 drivers use

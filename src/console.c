@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,7 +65,7 @@ static bool feed(struct console *c, const uint8_t *buf, size_t n)
         /* Room can shrink between wait_room and here (the guest switched the FIFOs off or
          * entered loopback): wait for it rather than lose the byte. */
         while (serial16550_receive(c->uart, &b, 1) == 0) {
-            if (c->stop)
+            if (__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE))
                 return false;
             serial16550_wait_room(c->uart, 100);
         }
@@ -77,15 +78,16 @@ static void *console_thread(void *arg)
     struct console *c = arg;
     uint8_t buf[UART_FIFO_SIZE];
 
-    while (!c->stop) {
+    while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
         size_t room = serial16550_wait_room(c->uart, 100);
         if (room == 0)
             continue;
-        struct pollfd p = {.fd = c->in_fd, .events = POLLIN};
-        int r = poll(&p, 1, 100);
+        struct pollfd p[2] = {{.fd = c->in_fd, .events = POLLIN},
+                              {.fd = c->wake_fd, .events = POLLIN}};
+        int r = poll(p, 2, -1);
         if (r < 0 && errno != EINTR)
             break;
-        if (r <= 0)
+        if (r <= 0 || !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         if (room > sizeof(buf))
             room = sizeof(buf);
@@ -105,6 +107,7 @@ void console_init(struct console *c, int in_fd, int out_fd)
     memset(c, 0, sizeof(*c));
     c->in_fd = in_fd;
     c->out_fd = out_fd;
+    c->wake_fd = -1;
 }
 
 int console_start(struct console *c, struct serial16550 *uart, void (*quit)(void *),
@@ -116,6 +119,9 @@ int console_start(struct console *c, struct serial16550 *uart, void (*quit)(void
     c->opaque = opaque;
     if (in_fd < 0)
         return 0;
+    c->wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (c->wake_fd < 0)
+        return -errno;
     if (isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
         struct termios raw = c->saved;
         saved_tty = c->saved;
@@ -129,6 +135,8 @@ int console_start(struct console *c, struct serial16550 *uart, void (*quit)(void
     int ret = pthread_create(&c->thread, NULL, console_thread, c);
     if (ret) {
         console_restore_tty();
+        close(c->wake_fd);
+        c->wake_fd = -1;
         return -ret;
     }
     c->started = true;
@@ -137,9 +145,18 @@ int console_start(struct console *c, struct serial16550 *uart, void (*quit)(void
 
 void console_stop(struct console *c)
 {
-    c->stop = true;
-    if (c->started)
+    __atomic_store_n(&c->stop, true, __ATOMIC_RELEASE);
+    if (c->started) {
+        uint64_t one = 1;
+        serial16550_release_waiters(c->uart);
+        if (write(c->wake_fd, &one, sizeof(one)) < 0) {
+            /* cannot fail for a fresh eventfd; the thread would still stop on input */
+        }
         pthread_join(c->thread, NULL);
+    }
     c->started = false;
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
+    c->wake_fd = -1;
     console_restore_tty();
 }

@@ -16,11 +16,12 @@ struct console {
     void (*quit)(void *opaque); /* Ctrl-A x */
     void *opaque;
     int in_fd, out_fd;
+    int wake_fd;                /* eventfd: wakes the input thread's poll at stop */
     bool raw;                   /* stdin is a terminal we switched to raw mode */
     struct termios saved;
     pthread_t thread;
     bool started;
-    volatile bool stop;
+    bool stop;                  /* atomic */
     bool escape;                /* previous byte was Ctrl-A */
     uint64_t out_errors;
 };

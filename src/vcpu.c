@@ -59,15 +59,29 @@ struct kvm_cpuid2 *vcpu_supported_cpuid(int sys_fd, char *err, size_t errlen)
     return NULL;
 }
 
+#define CPUID_TIMING_LEAF 0x40000010 /* VMware's: EAX = TSC kHz, EBX = APIC bus kHz */
+#define APIC_BUS_KHZ 1000000         /* KVM's LAPIC timer runs at 1 GHz */
+
 static int set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *sup, char *err, size_t errlen)
 {
-    size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
+    size_t sz = sizeof(*sup) + (sup->nent + 1) * sizeof(sup->entries[0]);
     struct kvm_cpuid2 *c = malloc(sz);
     if (!c) {
         snprintf(err, errlen, "vcpu %u: out of memory", v->id);
         return -ENOMEM;
     }
-    memcpy(c, sup, sz);
+    memcpy(c, sup, sz - sizeof(sup->entries[0]));
+    /* Tell the guest its TSC rate (as QEMU's vmware-cpuid-freq does), so it needs no
+     * calibration loop: emulated guest instructions are too slow to calibrate with. */
+    int tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+    bool has_kvm_leaf = false;
+    for (unsigned i = 0; i < c->nent; i++)
+        if (c->entries[i].function == 0x40000000)
+            has_kvm_leaf = true;
+    if (tsc_khz > 0 && has_kvm_leaf) {
+        c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+            .function = CPUID_TIMING_LEAF, .eax = (uint32_t)tsc_khz, .ebx = APIC_BUS_KHZ};
+    }
     for (unsigned i = 0; i < c->nent; i++) {
         struct kvm_cpuid_entry2 *e = &c->entries[i];
         switch (e->function) {
@@ -81,6 +95,10 @@ static int set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *sup, char *err, si
         case 0xb:
         case 0x1f:
             e->edx = v->id; /* x2APIC ID */
+            break;
+        case 0x40000000: /* hypervisor leaves: make room for the timing leaf */
+            if (tsc_khz > 0 && e->eax < CPUID_TIMING_LEAF)
+                e->eax = CPUID_TIMING_LEAF;
             break;
         default:
             break;
