@@ -80,8 +80,10 @@ static void usage(FILE *f)
 #define CMD(name, arg, help) fprintf(f, "  %-22s %s\n", name arg, help);
     MINIVMM_GUEST_COMMANDS(CMD)
 #undef CMD
-    fprintf(f, "Guest parameters (key=value words):\n");
-#define PARAM(name, val, help) fprintf(f, "  %-22s %s\n", name "=" val, help);
+    fprintf(f, "Guest parameters:\n");
+#define PARAM(name, val, help)                                                                    \
+    fprintf(f, "  %s%s%-*s %s\n", name, val[0] ? "=" : "", (int)(22 - strlen(name) - (val[0] ? 1 : 0)), \
+            val, help);
     MINIVMM_GUEST_PARAMS(PARAM)
 #undef PARAM
 }
