@@ -60,7 +60,36 @@ static bool set_param(struct cmdline *cl, const char *name, const char *val, siz
         cl->cpus = (unsigned int)n;
         return true;
     }
-    return false; /* in the ABI table but not implemented by this guest */
+    /* Other parameters are numbers read by their command through cmdline_param_u64. */
+    if (!val || parse_u64(val, val_len, &n))
+        return false;
+    if (cl->nr_params == CMDLINE_MAX_PARAMS)
+        return false;
+    cl->params[cl->nr_params].name = name;
+    cl->params[cl->nr_params].val = val;
+    cl->params[cl->nr_params].val_len = val_len;
+    cl->nr_params++;
+    return true;
+}
+
+const char *cmdline_param(const struct cmdline *cl, const char *name, size_t *len)
+{
+    for (unsigned int i = cl->nr_params; i-- > 0;)
+        if (strcmp(cl->params[i].name, name) == 0) {
+            *len = cl->params[i].val_len;
+            return cl->params[i].val;
+        }
+    return NULL;
+}
+
+uint64_t cmdline_param_u64(const struct cmdline *cl, const char *name, uint64_t def)
+{
+    size_t len;
+    uint64_t n;
+    const char *v = cmdline_param(cl, name, &len);
+    if (!v || parse_u64(v, len, &n))
+        return def;
+    return n;
 }
 
 void cmdline_parse(const char *s, struct cmdline *cl)
