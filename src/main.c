@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libfdt.h>
+#include <linux/kvm.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include "exitlog.h"
 #include "exitsum.h"
 #include "fdt_build.h"
+#include "kvmstats.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 #include "minivmm/uart16550.h"
@@ -43,6 +45,7 @@ struct run_opts {
     enum kvm_irqchip_mode irqchip;
     const char *exit_log;
     const char *dump_dtb;
+    double stats_interval; /* --exit-stats-interval, seconds; 0 = off */
     bool quiet;
     char bootargs[MEMMAP_CMDLINE_MAX];
 };
@@ -66,6 +69,9 @@ static void usage(FILE *f)
 "      --exit-log FILE     write every VM exit to FILE (binary, read by `minivmm exits`);\n"
 "                          `-` streams one text line per record to stderr\n"
 "      --dump-dtb FILE     write the device tree to FILE and exit (dtc -I dtb -O dts FILE)\n"
+"      --exit-stats-interval SEC\n"
+"                          print exits per second by reason every SEC seconds while the\n"
+"                          guest runs (on stderr)\n"
 "  -q, --quiet             no banner, no summary, no VMM chatter (guest console only)\n"
 "\n"
 "Exit status: the byte the guest writes to port 0x%x (0 = success); %d on VMM errors and\n"
@@ -100,7 +106,7 @@ static int errorf(const char *fmt, ...)
     return VM_STATUS_ERROR;
 }
 
-enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB };
+enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_STATS_INTERVAL };
 
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
@@ -112,6 +118,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
         {"exit-log", required_argument, NULL, OPT_EXIT_LOG},
         {"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
+        {"exit-stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -158,6 +165,15 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         case OPT_DUMP_DTB:
             o->dump_dtb = optarg;
             break;
+        case OPT_STATS_INTERVAL: {
+            char *end;
+            o->stats_interval = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->stats_interval >= 0.001) ||
+                o->stats_interval > 86400)
+                return errorf("--exit-stats-interval: '%s' is not a number of seconds between "
+                              "0.001 and 86400", optarg);
+            break;
+        }
         case 'q':
             o->quiet = true;
             break;
@@ -193,12 +209,28 @@ static void on_exit_port(void *opaque, unsigned vcpu, uint8_t status)
     vm_stop(opaque, status);
 }
 
+/* Exits so far, all vCPUs and reasons (relaxed reads of the live counters). */
+static uint64_t exits_so_far(struct vm *vm, uint64_t *by_reason)
+{
+    uint64_t total = 0;
+    if (by_reason)
+        memset(by_reason, 0, (EXITSUM_MAX_REASONS + 1) * sizeof(*by_reason));
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        for (unsigned r = 0; r <= EXITSUM_MAX_REASONS; r++) {
+            uint64_t n = __atomic_load_n(&vm->vcpus[i].live[r], __ATOMIC_RELAXED);
+            total += n;
+            if (by_reason)
+                by_reason[r] += n;
+        }
+    return total;
+}
+
 static void on_phase(void *opaque, unsigned vcpu, uint8_t code)
 {
     struct vm *vm = opaque;
     struct exitlog_marker m = {.t_ns = vm_now_ns() - vm->t0_ns, .vcpu = vcpu, .code = code};
     pthread_mutex_lock(&vm->marker_lock);
-    exitsum_add_marker(&vm->markers, &m, __atomic_load_n(&vm->nexits, __ATOMIC_RELAXED));
+    exitsum_add_marker(&vm->markers, &m, exits_so_far(vm, NULL));
     pthread_mutex_unlock(&vm->marker_lock);
     if (vm->log)
         exitlog_marker(vm->log, &m);
@@ -262,14 +294,54 @@ static int write_file(const char *path, const void *buf, size_t len)
     return ret;
 }
 
-/* Waits for the VM to stop or for SIGINT/SIGTERM/SIGHUP. */
-static void wait_for_stop(struct vm *vm, int sig_fd)
+/* One live-view line: exits per second by reason since the previous line. */
+static void live_view(struct vm *vm, uint64_t *prev, uint64_t *prev_ns)
+{
+    uint64_t now[EXITSUM_MAX_REASONS + 1], t = vm_now_ns();
+    uint64_t total = exits_so_far(vm, now), prev_total = 0;
+    double dt = (double)(t - *prev_ns) / 1e9;
+    char line[512];
+    int n = 0;
+
+    for (unsigned r = 0; r <= EXITSUM_MAX_REASONS; r++)
+        prev_total += prev[r];
+    n += snprintf(line + n, sizeof(line) - (size_t)n, "minivmm: [%8.3fs] %9.0f exits/s",
+                  (double)(t - vm->t0_ns) / 1e9, (double)(total - prev_total) / dt);
+    for (unsigned r = 0; r <= EXITSUM_MAX_REASONS && n < (int)sizeof(line) - 40; r++) {
+        if (now[r] == prev[r])
+            continue;
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "  %s %.0f",
+                      r == EXITSUM_MAX_REASONS ? "other" : exitlog_reason_name(r),
+                      (double)(now[r] - prev[r]) / dt);
+    }
+    fprintf(stderr, "%s\n", line);
+    memcpy(prev, now, sizeof(now));
+    *prev_ns = t;
+}
+
+/* Waits for the VM to stop or for SIGINT/SIGTERM/SIGHUP; prints the live view meanwhile. */
+static void wait_for_stop(struct vm *vm, int sig_fd, double interval)
 {
     struct pollfd p[2] = {{.fd = vm->stop_fd, .events = POLLIN},
                           {.fd = sig_fd, .events = POLLIN}};
+    uint64_t prev[EXITSUM_MAX_REASONS + 1] = {0}, prev_ns = vm->t0_ns;
+    int timeout_ms = interval > 0 ? (int)(interval * 1000 + 0.5) : -1;
+    uint64_t next_ns = vm->t0_ns + (uint64_t)(interval * 1e9);
     for (;;) {
-        int r = poll(p, 2, -1);
+        if (interval > 0) {
+            uint64_t t = vm_now_ns();
+            if (t >= next_ns) {
+                live_view(vm, prev, &prev_ns);
+                next_ns += (uint64_t)(interval * 1e9);
+                if (next_ns <= t)
+                    next_ns = t + (uint64_t)(interval * 1e9);
+            }
+            timeout_ms = (int)((next_ns - vm_now_ns()) / 1000000) + 1;
+        }
+        int r = poll(p, 2, timeout_ms);
         if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
             continue;
         if (r < 0 || (p[0].revents & POLLIN))
             return;
@@ -285,7 +357,73 @@ static void wait_for_stop(struct vm *vm, int sig_fd)
     }
 }
 
-static void print_summary(struct vm *vm, uint64_t wall_ns)
+/* KVM's own per-vCPU statistics: into the exit log as stats records, and a few totals for
+ * the summary, printed beside our counts. */
+static const char *const kvm_stat_names[] = {"exits", "io_exits", "mmio_exits",
+                                             "halt_exits", "irq_exits", "insn_emulation"};
+#define NR_KVM_STATS (sizeof(kvm_stat_names) / sizeof(kvm_stat_names[0]))
+
+struct kvm_stat_ctx {
+    struct vm *vm;
+    unsigned vcpu;
+    uint64_t t_ns;
+    uint64_t totals[NR_KVM_STATS];
+    bool seen[NR_KVM_STATS];
+};
+
+static void on_kvm_stat(void *opaque, const char *name, uint64_t value)
+{
+    struct kvm_stat_ctx *c = opaque;
+    if (c->vm->log) {
+        struct exitlog_stat st = {.t_ns = c->t_ns, .vcpu = c->vcpu, .value = value};
+        snprintf(st.name, sizeof(st.name), "%s", name);
+        exitlog_stat(c->vm->log, &st);
+    }
+    for (size_t i = 0; i < NR_KVM_STATS; i++)
+        if (strcmp(name, kvm_stat_names[i]) == 0) {
+            c->totals[i] += value;
+            c->seen[i] = true;
+        }
+}
+
+static void collect_kvm_stats(struct vm *vm, struct kvm_stat_ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->vm = vm;
+    c->t_ns = vm_now_ns() - vm->t0_ns;
+    if (!vm->kvm.has_stats)
+        return;
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        c->vcpu = i;
+        kvmstats_read(vm->vcpus[i].fd, on_kvm_stat, c);
+    }
+}
+
+static void print_kvm_stats(const struct kvm_stat_ctx *c, const struct exitsum *ours)
+{
+    char line[256];
+    int n = snprintf(line, sizeof(line), "KVM's counts (all vCPUs):");
+    bool any = false;
+    for (size_t i = 0; i < NR_KVM_STATS; i++)
+        if (c->seen[i]) {
+            n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %llu", kvm_stat_names[i],
+                          (unsigned long long)c->totals[i]);
+            any = true;
+        }
+    if (!any)
+        return;
+    fprintf(stderr, "%s\n", line);
+    /* KVM's io_exits against our IO count: they differ where KVM does not count PIO exits
+     * (PVM hosts) or when exits were handled in the kernel (ioeventfd). */
+    uint64_t our_io = ours->reasons[KVM_EXIT_IO].n;
+    if (c->seen[1] && c->totals[1] != our_io)
+        fprintf(stderr, "note: KVM counts %llu PIO exits, minivmm handled %llu%s\n",
+                (unsigned long long)c->totals[1], (unsigned long long)our_io,
+                c->totals[1] == 0 ? " (on PVM hosts KVM's statistics do not count PIO exits)"
+                                  : "");
+}
+
+static void print_summary(struct vm *vm, uint64_t wall_ns, const struct kvm_stat_ctx *kst)
 {
     struct exitsum *all = malloc(sizeof(*all));
     if (!all)
@@ -295,6 +433,7 @@ static void print_summary(struct vm *vm, uint64_t wall_ns)
         exitsum_merge(all, &vm->vcpus[i].sum);
     exitsum_merge(all, &vm->markers);
     exitsum_print(stderr, all, &vm->map, wall_ns);
+    print_kvm_stats(kst, all);
     free(all);
 }
 
@@ -454,7 +593,7 @@ static int cmd_run(int argc, char **argv)
     }
 
     /* 10. Run until the guest exits, crashes, or we are told to stop. */
-    wait_for_stop(vm, sig_fd);
+    wait_for_stop(vm, sig_fd, o.stats_interval);
     uint64_t wall = vm_now_ns() - vm->t0_ns;
 
     /* 11. Tear down in reverse. */
@@ -464,8 +603,10 @@ static int cmd_run(int argc, char **argv)
         vcpu_join(&vm->vcpus[i]);
     console_stop(&vm->console);
     status = vm->status;
+    struct kvm_stat_ctx kst;
+    collect_kvm_stats(vm, &kst);
     if (!o.quiet)
-        print_summary(vm, wall);
+        print_summary(vm, wall, &kst);
     ret = exitlog_close(vm->log);
     vm->log = NULL;
     if (ret && status == 0)

@@ -246,7 +246,10 @@ static void record(struct vcpu *v, struct exitlog_exit *rec, uint64_t t_ret, uin
     rec->vcpu = v->id;
     rec->handle_ns = t_done - t_ret;
     exitsum_add_exit(&v->sum, rec);
-    __atomic_fetch_add(&v->vm->nexits, 1, __ATOMIC_RELAXED);
+    unsigned r = rec->reason < EXITSUM_MAX_REASONS ? rec->reason : EXITSUM_MAX_REASONS;
+    /* Single writer: a plain relaxed load and store, no locked instruction. */
+    __atomic_store_n(&v->live[r], __atomic_load_n(&v->live[r], __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
     if (v->vm->log)
         exitlog_exit(v->vm->log, rec);
 }

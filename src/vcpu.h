@@ -20,6 +20,9 @@ struct vcpu {
     pthread_t thread;
     bool started;
     struct exitsum sum; /* this vCPU's exits; only its thread writes it */
+    /* Exits by reason for the live view: written by this vCPU's thread only, read by the
+     * main thread with relaxed atomics (no lock on the exit path). */
+    uint64_t live[EXITSUM_MAX_REASONS + 1];
 };
 
 /* Creates the vCPU with per-vCPU CPUID (APIC ID = id, CX16 cleared). 0 or -errno + reason. */

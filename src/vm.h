@@ -48,8 +48,6 @@ struct vm {
 
     /* Monotonic clock at VM start; exit records are relative to it. */
     uint64_t t0_ns;
-    /* All exits so far, all vCPUs (for the boot-phase table). */
-    uint64_t nexits;
     /* Boot-phase markers, under marker_lock. */
     pthread_mutex_t marker_lock;
     struct exitsum markers;

@@ -24,4 +24,12 @@ expect_status 0 "run with --exit-log -"
 expect_line "$d/err" '^exit .*port=0x3f8 .*serial THR write' "text exit record"
 expect_line "$d/err" '^exit .*port=0x501 .*exit STATUS write' "exit port named"
 expect_line "$d/err" '^marker .*long-mode' "text marker record"
+expect_line "$d/err" '^stats vcpu=0 name=exits value=[0-9]+' "KVM's statistics as stats records"
+# KVM's counts beside ours in the summary, and the live view.
+run_vm "$d/out" "$d/err" run -k "$KERNEL" -c 2 --exit-stats-interval 0.002
+expect_status 0 "run with --exit-stats-interval"
+expect_line "$d/err" "^KVM's counts \(all vCPUs\): exits [0-9]+" "KVM's counts"
+expect_line "$d/err" '^minivmm: \[ *[0-9.]+s\] +[0-9]+ exits/s' "live view line"
+run_vm "$d/out" "$d/err" run -k "$KERNEL" --exit-stats-interval 0
+expect_status 1 "bad --exit-stats-interval"
 pass "exit log"
