@@ -267,7 +267,8 @@ static void handle_io(struct vcpu *v, struct exitlog_exit *rec)
     rec->size = (uint8_t)size;
     rec->dir = wr ? EXITLOG_DIR_WRITE : EXITLOG_DIR_READ;
     /* The data area lies inside the run mapping; refuse anything KVM should never produce. */
-    if (size == 0 || size > 4 || run->io.data_offset >= (uint64_t)v->vm->kvm.run_size ||
+    if (size == 0 || size > 4 || run->io.count == 0 ||
+        run->io.data_offset >= (uint64_t)v->vm->kvm.run_size ||
         (uint64_t)run->io.count * size > (uint64_t)v->vm->kvm.run_size - run->io.data_offset) {
         rec->flags |= EXITLOG_F_UNCLAIMED;
         return;
