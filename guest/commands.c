@@ -6,13 +6,17 @@
  *   hello  boot and report (the banner and "cpu N: online" lines come from main.c)
  *   panic  write to an address beyond the 4 GiB identity map: #PF, register dump, status 3
  *   echo   read console lines and print them back until "quit"
+ *   bench.exits  timed loops of VM exits (bench.c)
+ *   mm.selftest, mm.demo, mm.bench  memory management (mm/mmcmd.c)
  */
 #include "commands.h"
 
 #include <minivmm/abi.h>
 
+#include "bench.h"
 #include "console.h"
 #include "kernel.h"
+#include "mm/mmcmd.h"
 
 /* Canonical, but beyond the 4 GiB boot.S maps, so any access takes #PF. */
 #define UNMAPPED_ADDR 0x7f0000000000ull
@@ -57,6 +61,10 @@ static const struct command {
     {"hello", cmd_hello},
     {"panic", cmd_panic},
     {"echo", cmd_echo},
+    {"bench.exits", cmd_bench_exits},
+    {"mm.selftest", cmd_mm_selftest},
+    {"mm.demo", cmd_mm_demo},
+    {"mm.bench", cmd_mm_bench},
 };
 
 int command_run(const struct cmdline *cl)

@@ -20,6 +20,8 @@
 /* Interrupt vectors: exceptions 0-31, ISA IRQ n at IRQ_VECTOR_BASE + n, spurious last. */
 #define IRQ_VECTOR_BASE 0x20
 #define SPURIOUS_VECTOR 0xff
+#define CALL_FUNCTION_VECTOR 0xf0 /* smp_call_function(): wake an idle AP */
+#define TLB_FLUSH_VECTOR 0xf1 /* vfree(): flush a vmalloc range on the other CPUs */
 
 /* Control registers and MSRs used from assembly. */
 #define CR0_PE 0x00000001

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#define APIC_ICR_FIXED 0x00004000u /* fixed delivery, level assert; OR in the vector */
 #define APIC_ICR_INIT 0x00004500u /* INIT, level assert */
 #define APIC_ICR_SIPI 0x00004600u /* start-up; OR in the vector (page number of the code) */
 

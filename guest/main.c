@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "lapic.h"
 #include "machine.h"
+#include "mm/mm.h"
 #include "platform.h"
 #include "smp.h"
 #include "traps.h"
@@ -39,6 +40,7 @@ void kernel_main(uint32_t start_info_pa)
 {
     struct cmdline cl;
     const char *line;
+    int mm_init_ret;
 
     lidt(idt_desc);                          /* from here a fault prints a register dump */
     bootinfo_parse(start_info_pa);           /* PVH start info: command line, memory map, FDT */
@@ -47,6 +49,7 @@ void kernel_main(uint32_t start_info_pa)
     machine_set_exit_port(platform.exit_port);
     line = bootinfo.cmdline ? bootinfo.cmdline : platform.bootargs;
     cmdline_parse(line, &cl);
+    mm_init_ret = mm_boot_init();            /* buddy allocator, direct map above 4 GiB */
     machine_phase(MINIVMM_PHASE_MEMORY_READY);
 
     lapic_init();                            /* BSP's LAPIC: spurious vector, EOI */
@@ -61,6 +64,8 @@ void kernel_main(uint32_t start_info_pa)
     }
     platform_print_notes();
     cmdline_print_warnings(&cl);
+    if (mm_init_ret)
+        kprintf("mm: memory set-up failed (%d): no page allocator\n", mm_init_ret);
     smp_boot_cpus();                         /* "cpu N: online", N = 0, 1, ... */
     machine_phase(MINIVMM_PHASE_CPUS_UP);
 

@@ -86,6 +86,49 @@ static void start_ap(unsigned int cpu)
         kprintf("cpu %u: failed to start\n", cpu);
 }
 
+/* smp_call_function(): the work and, per CPU, "please run it" and "done" flags. */
+static void (*volatile call_fn)(void *);
+static void *volatile call_arg;
+static volatile uint32_t call_pending[NR_CPUS], call_done[NR_CPUS];
+
+static void call_function_interrupt(void)
+{
+    lapic_eoi(); /* the work runs in ap_main's loop, not here */
+}
+
+unsigned int smp_call_function_async(void (*fn)(void *), void *arg)
+{
+    unsigned int n = 0;
+
+    call_fn = fn;
+    call_arg = arg;
+    for (unsigned int cpu = 1; cpu < nr_cpus; cpu++) {
+        if (!READ_ONCE(cpu_info[cpu].online))
+            continue;
+        WRITE_ONCE(call_done[cpu], 0);
+        __atomic_store_n(&call_pending[cpu], 1, __ATOMIC_RELEASE);
+        lapic_send_ipi(cpu_info[cpu].apic_id, APIC_ICR_FIXED | CALL_FUNCTION_VECTOR);
+        n++;
+    }
+    return n;
+}
+
+void smp_call_function_wait(void)
+{
+    for (unsigned int cpu = 1; cpu < nr_cpus; cpu++)
+        if (READ_ONCE(cpu_info[cpu].online))
+            while (!__atomic_load_n(&call_done[cpu], __ATOMIC_ACQUIRE))
+                cpu_relax();
+}
+
+unsigned int smp_call_function(void (*fn)(void *), void *arg)
+{
+    unsigned int n = smp_call_function_async(fn, arg);
+
+    smp_call_function_wait();
+    return n;
+}
+
 void smp_boot_cpus(void)
 {
     size_t len = (size_t)(trampoline_end - trampoline_start);
@@ -94,6 +137,7 @@ void smp_boot_cpus(void)
     cpu_info[0].online = 1;
     if (nr_cpus == 1)
         return;
+    irq_set_handler(CALL_FUNCTION_VECTOR, call_function_interrupt);
     memcpy((void *)(uintptr_t)MEMMAP_AP_TRAMPOLINE, trampoline_start, len);
     for (unsigned int cpu = 1; cpu < nr_cpus; cpu++)
         start_ap(cpu);
@@ -112,6 +156,13 @@ void ap_main(uint32_t apic_id)
     lapic_init();
     kprintf("cpu %u: online\n", cpu);
     WRITE_ONCE(cpu_info[cpu].online, 1);
-    for (;;)
+    for (;;) {
         safe_halt();
+        local_irq_disable();
+        if (__atomic_load_n(&call_pending[cpu], __ATOMIC_ACQUIRE)) {
+            call_pending[cpu] = 0;
+            call_fn(call_arg);
+            __atomic_store_n(&call_done[cpu], 1, __ATOMIC_RELEASE);
+        }
+    }
 }

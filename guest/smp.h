@@ -43,6 +43,15 @@ void smp_prepare(const uint32_t *apic_ids, unsigned int n, unsigned int max_cpus
 unsigned int smp_nr_cpus(void);
 /* Print "cpu 0: online", then start each AP in turn and wait for its "online". */
 void smp_boot_cpus(void);
+/*
+ * Run fn(arg) once on every online AP (not the caller, which must be CPU 0) and return
+ * when all have finished. Each AP idles in `sti; hlt`; an IPI on CALL_FUNCTION_VECTOR wakes
+ * it and it runs fn with interrupts off. Returns the number of APs that ran fn.
+ */
+unsigned int smp_call_function(void (*fn)(void *), void *arg);
+/* The two halves: start fn on the APs (returns their count), then wait for them. */
+unsigned int smp_call_function_async(void (*fn)(void *), void *arg);
+void smp_call_function_wait(void);
 /* C entry of an AP (boot.S), with its APIC ID; never returns. */
 void ap_main(uint32_t apic_id);
 

@@ -1,7 +1,8 @@
 /*
  * exitsum.h: the exit summary: counts and handling time by exit reason, by port/address, by
- * vCPU, and boot phases. `minivmm run` keeps one per vCPU (no locking) and merges them at the
- * end; `minivmm exits FILE` builds one from a log. Both print it with exitsum_print.
+ * vCPU, and boot phases. `minivmm run` keeps one per vCPU (no locking), merges them at the end
+ * and prints the short summary with exitsum_print. `minivmm exits FILE` prints the full report
+ * of a log instead (exitreport.h).
  */
 #ifndef MINIVMM_EXITSUM_H
 #define MINIVMM_EXITSUM_H

@@ -21,10 +21,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "bench.h"
+#include "benchdev.h"
 #include "cmdline.h"
 #include "console.h"
 #include "elf_loader.h"
 #include "exitlog.h"
+#include "exitreport.h"
 #include "exitsum.h"
 #include "fdt_build.h"
 #include "kvmstats.h"
@@ -47,6 +50,7 @@ struct run_opts {
     const char *dump_dtb;
     double stats_interval; /* --exit-stats-interval, seconds; 0 = off */
     bool quiet;
+    enum benchdev_mode bench_device; /* --bench-device[=ioeventfd], for `minivmm bench` */
     char bootargs[MEMMAP_CMDLINE_MAX];
 };
 
@@ -54,7 +58,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: minivmm run -k KERNEL [options] [-- GUEST-WORDS...]\n"
-"       minivmm exits FILE\n"
+"       minivmm exits FILE [options]\n"
+"       minivmm bench exits|boot [options]   (minivmm bench --help)\n"
 "       minivmm help | --help | version | --version\n"
 "\n"
 "minivmm run: boot a PVH kernel (ELF64 or ELF32) on KVM.\n"
@@ -78,8 +83,30 @@ static void usage(FILE *f)
 "bad input; %d when the guest crashed (triple fault, emulation failure); 128+N on signal N.\n"
 "Console: guest serial (COM1) on stdin/stdout; when stdin is a terminal, Ctrl-A x quits.\n"
 "\n"
-"minivmm exits FILE: summarise an exit log (exits by reason, top ports and addresses,\n"
-"per vCPU, boot phases).\n"
+"minivmm exits FILE: report on an exit log, like `perf kvm stat report`: per exit reason\n"
+"samples, %% of samples, %% of handling time, min/mean/p50/p99/max handling us; top ports\n"
+"and MMIO addresses named by device and register; per vCPU; per device; boot phases;\n"
+"KVM's own counts (stats records) beside ours, with a note where they disagree.\n"
+"  Filters (they combine; with --reason, --device, --since or --until, KVM's whole-run\n"
+"  counts are shown but not compared):\n"
+"      --vcpu N            exits of vCPU N only\n"
+"      --reason NAME       one KVM exit reason: io, mmio, hlt, shutdown, ioapic_eoi, ...\n"
+"      --device NAME       PIO/MMIO exits at a bus-map device (serial, ioapic, ...);\n"
+"                          `none`: accesses no device claims\n"
+"      --since T, --until T  exits with since <= t < until, t since the vCPUs started;\n"
+"                          seconds (0.5) or with a unit: 20ms, 500us, 1.5s\n"
+"  Output:\n"
+"      --format FMT        table (default), csv or json. Ports and addresses are hex\n"
+"                          (\"0x3f8\") in all three. csv: one section per table (log,\n"
+"                          filters, reasons, addresses, vcpus, devices, phases, kvm_stats,\n"
+"                          kvm_compare, notes, timeline), each a header line then rows,\n"
+"                          sections apart by an empty line; the first column holds the\n"
+"                          table's name (\"table\" on header lines). json: one object with\n"
+"                          log, filters, reasons, addresses, vcpus, devices, phases,\n"
+"                          kvm_stats, timeline (when asked), truncated. Times: *_us, *_ms.\n"
+"      --timeline BUCKET   exits per time bucket per reason (1ms, 500us, 0.01s)\n"
+"      --plot FILE.png     draw the timeline and a handling-time histogram with gnuplot\n"
+"                          (package gnuplot-nox); the report still goes to stdout\n"
 "\n"
 "Commands of our guest (build/guest/kernel.elf), given on its command line:\n",
             VM_MAX_CPUS, MINIVMM_EXIT_PORT, VM_STATUS_ERROR, VM_STATUS_GUEST_CRASH);
@@ -106,7 +133,8 @@ static int errorf(const char *fmt, ...)
     return VM_STATUS_ERROR;
 }
 
-enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_STATS_INTERVAL };
+enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_STATS_INTERVAL,
+       OPT_BENCH_DEVICE };
 
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
@@ -118,6 +146,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
         {"exit-log", required_argument, NULL, OPT_EXIT_LOG},
         {"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
+        {"bench-device", optional_argument, NULL, OPT_BENCH_DEVICE}, /* docs/BENCHMARKS.md */
         {"exit-stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -164,6 +193,14 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
             break;
         case OPT_DUMP_DTB:
             o->dump_dtb = optarg;
+            break;
+        case OPT_BENCH_DEVICE:
+            if (!optarg)
+                o->bench_device = BENCHDEV_EXITS;
+            else if (strcmp(optarg, "ioeventfd") == 0)
+                o->bench_device = BENCHDEV_IOEVENTFD;
+            else
+                return errorf("--bench-device: '%s' is not ioeventfd", optarg);
             break;
         case OPT_STATS_INTERVAL: {
             char *end;
@@ -437,6 +474,22 @@ static void print_summary(struct vm *vm, uint64_t wall_ns, const struct kvm_stat
     free(all);
 }
 
+/* KVM_GET_SUPPORTED_CPUID costs ~0.4 ms on our hosts, as much as the rest of bring-up up to
+ * the vCPUs: it runs on a thread of its own meanwhile. */
+struct cpuid_fetch {
+    pthread_t thread;
+    int sys_fd;
+    struct kvm_cpuid2 *cpuid;
+    char err[256];
+};
+
+static void *cpuid_fetch_thread(void *arg)
+{
+    struct cpuid_fetch *f = arg;
+    f->cpuid = vcpu_supported_cpuid(f->sys_fd, f->err, sizeof(f->err));
+    return NULL;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
@@ -445,6 +498,9 @@ static int cmd_run(int argc, char **argv)
     struct kvm_cpuid2 *cpuid = NULL;
     static char fdt[MEMMAP_FDT_MAX];
     struct elf_image img;
+    struct benchdev *bench = NULL;
+    struct cpuid_fetch fetch = {0};
+    bool fetching = false;
     sigset_t sigs;
     int sig_fd = -1;
 
@@ -482,6 +538,8 @@ static int cmd_run(int argc, char **argv)
                  vm->kvm.max_vcpus);
         goto err_print_kvm;
     }
+    fetch.sys_fd = vm->kvm.sys_fd;
+    fetching = pthread_create(&fetch.thread, NULL, cpuid_fetch_thread, &fetch) == 0;
     /* 2. Create the VM and its interrupt controller (split mode must precede vCPUs). */
     ret = kvm_create_vm(&vm->kvm, err, sizeof(err));
     if (ret)
@@ -507,6 +565,11 @@ static int cmd_run(int argc, char **argv)
     ret = register_devices(vm, err, sizeof(err));
     if (ret)
         goto err_print_mem;
+    if (o.bench_device != BENCHDEV_OFF) { /* only for `minivmm bench exits` */
+        ret = benchdev_create(&bench, &vm->bus, vm->kvm.vm_fd, o.bench_device, err, sizeof(err));
+        if (ret)
+            goto err_print_uart;
+    }
     /* 6. Device tree and PVH boot information. */
     struct fdt_machine mach = {
         .ncpus = o.cpus, .gm = &vm->gm, .bootargs = o.bootargs, .uart_port = UART_COM1_BASE,
@@ -541,7 +604,14 @@ static int cmd_run(int argc, char **argv)
         }
     }
     /* 8. vCPUs: per-vCPU CPUID; the BSP starts at the PVH entry, APs wait for SIPI. */
-    cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
+    if (fetching) {
+        pthread_join(fetch.thread, NULL);
+        fetching = false;
+        cpuid = fetch.cpuid;
+        snprintf(err, sizeof(err), "%s", fetch.err);
+    } else {
+        cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
+    }
     if (!cpuid)
         goto err_print_log;
     vm->vcpus = calloc(o.cpus, sizeof(*vm->vcpus));
@@ -635,6 +705,7 @@ out_log:
 err_print_uart:
     errorf("%s", err);
 out_uart:
+    benchdev_destroy(bench, o.quiet ? NULL : stderr);
     serial16550_destroy(&vm->uart);
     goto out_mem;
 err_print_mem:
@@ -650,6 +721,10 @@ out_irq:
 err_print_kvm:
     errorf("%s", err);
 out_kvm:
+    if (fetching) { /* an error before the vCPUs: collect the CPUID thread */
+        pthread_join(fetch.thread, NULL);
+        free(fetch.cpuid);
+    }
     kvm_close(&vm->kvm);
     goto out_free;
 err_print:
@@ -661,47 +736,34 @@ out_free:
 
 /* ---- minivmm exits ---- */
 
-static void sum_exit(void *opaque, const struct exitlog_exit *rec)
-{
-    exitsum_add_exit(opaque, rec);
-}
-
-static void sum_marker(void *opaque, const struct exitlog_marker *rec)
-{
-    struct exitsum *s = opaque;
-    exitsum_add_marker(s, rec, s->total.n);
-}
-
 static int cmd_exits(int argc, char **argv)
 {
+    struct exitreport_opts o;
+    struct exitreport *r;
     char err[512];
-    if (argc != 2)
-        return errorf("usage: minivmm exits FILE");
-    struct exitsum *s = malloc(sizeof(*s));
-    struct exitlog_info *info = malloc(sizeof(*info));
-    int status = VM_STATUS_ERROR;
-    if (!s || !info) {
-        errorf("out of memory");
-        goto out;
+    int ret;
+
+    ret = exitreport_parse_args(argc, argv, &o, err, sizeof(err));
+    if (ret == 1) {
+        usage(stdout);
+        return 0;
     }
-    exitsum_init(s);
-    const struct exitlog_visitor v = {.exit = sum_exit, .marker = sum_marker};
-    if (exitlog_read(argv[1], info, &v, s, err, sizeof(err))) {
-        errorf("%s", err);
-        goto out;
-    }
+    if (ret)
+        return errorf("%s", err);
+    if (exitreport_build(&r, &o, err, sizeof(err)))
+        return errorf("%s", err);
+    const struct exitlog_info *info = exitreport_info(r);
     if (info->truncated)
         fprintf(stderr,
                 "minivmm: %s: last record truncated at offset %" PRIu64
                 " (the run did not finish writing); using the %" PRIu64 " records before it\n",
-                argv[1], info->trunc_offset, info->nrecords);
-    printf("exit log %s: version %u, %u vCPU%s, %" PRIu64 " records\n", argv[1], info->version,
-           info->ncpus, info->ncpus == 1 ? "" : "s", info->nrecords);
-    exitsum_print(stdout, s, &info->map, 0);
-    status = 0;
-out:
-    free(s);
-    free(info);
+                o.path, info->trunc_offset, info->nrecords);
+    int status = 0;
+    if (o.plot && exitreport_plot(r, o.plot, NULL, err, sizeof(err)))
+        status = errorf("%s", err);
+    else if ((ret = exitreport_print(r, stdout)))
+        status = errorf("exits: cannot write the report: %s", strerror(-ret));
+    exitreport_free(r);
     return status;
 }
 
@@ -716,6 +778,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "exits") == 0)
         return cmd_exits(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return bench_main(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

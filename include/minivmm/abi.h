@@ -16,6 +16,7 @@
  *         minivmm exits with status v (0 = success); QEMU's isa-debug-exit exits with (v<<1)|1.
  *   0x80  boot-phase port (the PC POST-code port): the guest writes one MINIVMM_PHASE_* byte;
  *         the VMM records it as a marker in the exit log.
+ *   0x520 bench device (MINIVMM_BENCH_*, below): only with `minivmm run --bench-device`.
  */
 #ifndef MINIVMM_ABI_H
 #define MINIVMM_ABI_H
@@ -26,6 +27,22 @@
 
 #define MINIVMM_EXIT_PORT 0x501
 #define MINIVMM_PHASE_PORT 0x80
+
+/*
+ * The bench device, for `minivmm bench exits` (docs/BENCHMARKS.md). Present only when the VM
+ * is started with `minivmm run --bench-device[=ioeventfd]`, never in normal runs. The same two
+ * 32-bit registers sit at MINIVMM_BENCH_PORT (PIO) and at MEMMAP_BENCH_BASE (MMIO, memmap.h):
+ *   +0 EXIT  write: an exit to the VMM, whose device does nothing with the value;
+ *            read: MINIVMM_BENCH_ID (all-ones when the device is absent)
+ *   +4 KICK  write: with --bench-device=ioeventfd a KVM ioeventfd (no exit to the VMM; a VMM
+ *            thread drains the eventfd), otherwise the same as EXIT; read: MINIVMM_BENCH_F_*
+ */
+#define MINIVMM_BENCH_PORT 0x520
+#define MINIVMM_BENCH_PORT_SIZE 8
+#define MINIVMM_BENCH_EXIT 0
+#define MINIVMM_BENCH_KICK 4
+#define MINIVMM_BENCH_ID 0x6d766d62u     /* "bmvm" in memory order */
+#define MINIVMM_BENCH_F_IOEVENTFD 0x1u   /* KICK writes (PIO and MMIO) go to ioeventfds */
 
 /* Status bytes the guest writes to the exit port. */
 #define MINIVMM_STATUS_OK 0      /* command succeeded */
@@ -65,12 +82,22 @@
 #define MINIVMM_GUEST_COMMANDS(X)                                                                 \
     X("hello", "", "print the banner and the online CPUs, then exit 0 (the default)")            \
     X("panic", "", "take a deliberate page fault: register dump, exit status 3")                 \
-    X("echo", "", "echo console input line by line until a line 'quit', then exit 0")
+    X("echo", "", "echo console input line by line until a line 'quit', then exit 0")            \
+    X("bench.exits", "", "time guest loops of VM exits (bench.*; `minivmm bench exits`)")      \
+    X("mm.selftest", "", "check the page allocator (and slab, vmalloc): SUCCESS or FAIL")       \
+    X("mm.demo", "", "kmalloc/vmalloc/page/kmem_cache/per-CPU examples with buddyinfo")         \
+    X("mm.bench", "", "alloc/free pairs of pages, a 64-byte cache, kmalloc-256 (mm.iters)")
 
 /* X(name, value, help) */
 #define MINIVMM_GUEST_PARAMS(X)                                                                   \
     X("quiet", "", "print only the command's own output")                                        \
-    X("cpus", "N", "bring up at most N vCPUs (default: all in the device tree)")
+    X("cpus", "N", "bring up at most N vCPUs (default: all in the device tree)")                 \
+    X("bench.mode", "MASK", "bench.exits loops, a sum of 1 pio, 2 mmio, 4 pio-ioeventfd, "       \
+      "8 mmio-ioeventfd, 16 timer (default 31: all)")                                            \
+    X("bench.iters", "N", "bench.exits round trips (timer: wake-ups) per loop (default 1000)")   \
+    X("bench.delta_us", "N", "bench.exits timer: deadline N us ahead (default 20)")             \
+    X("mm.iters", "N", "mm.selftest concurrent alloc/free steps per CPU (default 1000), "        \
+      "mm.bench pairs per loop (default 1000)")
 
 /* PVH start info (Xen public/arch-x86/hvm/start_info.h), version 1. */
 #define HVM_START_MAGIC_VALUE 0x336ec578u

@@ -20,6 +20,7 @@
  *   0x0010_0000 | kernel image (PVH ELF)         |  segments must lie at or above 0x30000
  *               | RAM ...                        |
  *   0xc000_0000 +--------------------------------+  32-bit MMIO hole (RAM resumes at 4 GiB)
+ *   0xfe00_0000 | bench device (abi.h)           |  4 KiB, only with --bench-device
  *   0xfec0_0000 | IOAPIC (24 pins)               |  4 KiB
  *   0xfee0_0000 | local APIC (in KVM)            |  4 KiB
  *   0x1_0000_0000 RAM above the hole when -m > 3 GiB
@@ -47,6 +48,8 @@
 #define MEMMAP_HOLE_START      0xc0000000  /* RAM above 3 GiB moves above 4 GiB */
 #define MEMMAP_HOLE_END        0x100000000
 
+#define MEMMAP_BENCH_BASE      0xfe000000  /* MINIVMM_BENCH_* registers, abi.h */
+#define MEMMAP_BENCH_SIZE      0x1000
 #define MEMMAP_IOAPIC_BASE     0xfec00000
 #define MEMMAP_IOAPIC_SIZE     0x1000
 #define MEMMAP_LAPIC_BASE      0xfee00000
