@@ -37,7 +37,10 @@
  *  - pcp->lock guards one CPU's per_cpu_pages (lists, counts, PG_pcp heads); it is taken
  *    with interrupts off by its own CPU, or by drain_all_pages() from any CPU;
  *  - lock order: pcp->lock, then zone->lock; never the other way round;
- *  - zone->alloc_pages is atomic: free + pcp + allocated = managed at every quiescent point;
+ *  - allocated pages are counted in zone->alloc_pages (atomic, orders above PCP_MAX_ORDER)
+ *    plus each CPU's pcp->alloc_diff (under its pcp lock, as Linux's per-CPU vm_stat diffs:
+ *    the common case adds no locked instruction); free + pcp + allocated = managed at every
+ *    quiescent point;
  *  - a free block's head is PG_buddy (zone lists) or PG_pcp (per-CPU lists) with its order;
  *    an allocated block's head is PG_head with its order, and the rest of its struct pages
  *    (and lru/private/caller of the head) belong to the owner; every other page is zero.
@@ -77,6 +80,7 @@ struct zone {
 struct per_cpu_pages {
     mm_spinlock_t lock;
     unsigned int count[PCP_MAX_ORDER + 1]; /* blocks on each list */
+    int64_t alloc_diff; /* pages allocated minus freed through this CPU's lists */
     struct list_head lists[PCP_MAX_ORDER + 1];
 } __attribute__((aligned(64)));
 
@@ -387,6 +391,7 @@ static struct page *rmqueue_pcplist(struct zone *zone, unsigned int order)
         page = lru_to_page(list->next);
         list_del(&page->lru);
         pcp->count[order]--;
+        pcp->alloc_diff += (int64_t)1 << order;
     }
     mm_spin_unlock(&pcp->lock);
     mm_irq_restore(flags);
@@ -403,8 +408,10 @@ static struct page *rmqueue(struct zone *zone, unsigned int order)
     flags = mm_irq_save();
     mm_spin_lock(&zone->lock);
     page = __rmqueue(zone, order);
-    if (page)
+    if (page) {
         zone->free_pages -= 1ull << order;
+        __atomic_fetch_add(&zone->alloc_pages, (int64_t)1 << order, __ATOMIC_RELAXED);
+    }
     mm_spin_unlock(&zone->lock);
     mm_irq_restore(flags);
     return page;
@@ -440,7 +447,6 @@ static struct page *alloc_pages_caller(gfp_t gfp, unsigned int order, unsigned l
         page->zone = (uint8_t)z;
         page->private = 0;
         page->caller = caller;
-        __atomic_fetch_add(&zone->alloc_pages, (int64_t)1 << order, __ATOMIC_RELAXED);
         if (gfp & __GFP_ZERO)
             mm_memset(page_address(page), 0, PAGE_SIZE << order);
         return page;
@@ -517,7 +523,6 @@ static void free_pages_caller(struct page *page, unsigned int order, unsigned lo
     if (!free_pages_prepare(page, order, caller))
         return;
     zone = &zones[page_zonenum(page)];
-    __atomic_fetch_sub(&zone->alloc_pages, (int64_t)1 << order, __ATOMIC_RELAXED);
     flags = mm_irq_save();
     if (order <= PCP_MAX_ORDER) {
         struct per_cpu_pages *pcp = pcp_lock(mm_cpu_id(), (enum zone_type)(zone - zones));
@@ -526,10 +531,12 @@ static void free_pages_caller(struct page *page, unsigned int order, unsigned lo
         page->order = (uint8_t)order;
         list_add(&page->lru, &pcp->lists[order]);
         pcp->count[order]++;
+        pcp->alloc_diff -= (int64_t)1 << order;
         if (pcp->count[order] > pcp_high(order))
             free_pcppages_bulk(zone, pcp, order, pcp_batch(order) ? pcp_batch(order) : 1);
         mm_spin_unlock(&pcp->lock);
     } else {
+        __atomic_fetch_sub(&zone->alloc_pages, (int64_t)1 << order, __ATOMIC_RELAXED);
         mm_spin_lock(&zone->lock);
         zone->free_pages += 1ull << order;
         __free_one_page(zone, page_to_pfn(page), order);
@@ -798,9 +805,11 @@ void mm_zone_stats(enum zone_type z, struct mm_zone_stats *st)
     mm_spin_unlock(&zone->lock);
     mm_irq_restore(flags);
     /* Racy unless the lists were drained or the CPUs are idle: for reports. */
-    for (unsigned int cpu = 0; cpu < __atomic_load_n(&nr_pcp_cpus, __ATOMIC_RELAXED); cpu++)
+    for (unsigned int cpu = 0; cpu < __atomic_load_n(&nr_pcp_cpus, __ATOMIC_RELAXED); cpu++) {
         for (unsigned int o = 0; o <= PCP_MAX_ORDER; o++)
             st->pcp += (uint64_t)READ_PCP_COUNT(&pcp_lists[cpu][z], o) << o;
+        st->allocated += __atomic_load_n(&pcp_lists[cpu][z].alloc_diff, __ATOMIC_RELAXED);
+    }
 }
 
 unsigned int mm_check_zone(enum zone_type z)
