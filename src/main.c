@@ -474,22 +474,6 @@ static void print_summary(struct vm *vm, uint64_t wall_ns, const struct kvm_stat
     free(all);
 }
 
-/* KVM_GET_SUPPORTED_CPUID costs ~0.4 ms on our hosts, as much as the rest of bring-up up to
- * the vCPUs: it runs on a thread of its own meanwhile. */
-struct cpuid_fetch {
-    pthread_t thread;
-    int sys_fd;
-    struct kvm_cpuid2 *cpuid;
-    char err[256];
-};
-
-static void *cpuid_fetch_thread(void *arg)
-{
-    struct cpuid_fetch *f = arg;
-    f->cpuid = vcpu_supported_cpuid(f->sys_fd, f->err, sizeof(f->err));
-    return NULL;
-}
-
 static int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
@@ -499,8 +483,6 @@ static int cmd_run(int argc, char **argv)
     static char fdt[MEMMAP_FDT_MAX];
     struct elf_image img;
     struct benchdev *bench = NULL;
-    struct cpuid_fetch fetch = {0};
-    bool fetching = false;
     sigset_t sigs;
     int sig_fd = -1;
 
@@ -538,8 +520,6 @@ static int cmd_run(int argc, char **argv)
                  vm->kvm.max_vcpus);
         goto err_print_kvm;
     }
-    fetch.sys_fd = vm->kvm.sys_fd;
-    fetching = pthread_create(&fetch.thread, NULL, cpuid_fetch_thread, &fetch) == 0;
     /* 2. Create the VM and its interrupt controller (split mode must precede vCPUs). */
     ret = kvm_create_vm(&vm->kvm, err, sizeof(err));
     if (ret)
@@ -604,14 +584,7 @@ static int cmd_run(int argc, char **argv)
         }
     }
     /* 8. vCPUs: per-vCPU CPUID; the BSP starts at the PVH entry, APs wait for SIPI. */
-    if (fetching) {
-        pthread_join(fetch.thread, NULL);
-        fetching = false;
-        cpuid = fetch.cpuid;
-        snprintf(err, sizeof(err), "%s", fetch.err);
-    } else {
-        cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
-    }
+    cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
     if (!cpuid)
         goto err_print_log;
     vm->vcpus = calloc(o.cpus, sizeof(*vm->vcpus));
@@ -673,8 +646,9 @@ static int cmd_run(int argc, char **argv)
         vcpu_join(&vm->vcpus[i]);
     console_stop(&vm->console);
     status = vm->status;
-    struct kvm_stat_ctx kst;
-    collect_kvm_stats(vm, &kst);
+    struct kvm_stat_ctx kst = {0};
+    if (vm->log || !o.quiet) /* only someone who will see them pays for reading them */
+        collect_kvm_stats(vm, &kst);
     if (!o.quiet)
         print_summary(vm, wall, &kst);
     ret = exitlog_close(vm->log);
@@ -721,10 +695,6 @@ out_irq:
 err_print_kvm:
     errorf("%s", err);
 out_kvm:
-    if (fetching) { /* an error before the vCPUs: collect the CPUID thread */
-        pthread_join(fetch.thread, NULL);
-        free(fetch.cpuid);
-    }
     kvm_close(&vm->kvm);
     goto out_free;
 err_print:
