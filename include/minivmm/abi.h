@@ -62,6 +62,21 @@
 #define MINIVMM_PHASE_NAMES                                                                       \
     { "", "entry", "long-mode", "memory-ready", "devices-ready", "cpus-up", "command", "done" }
 
+/*
+ * NICs (SR-IOV-style, docs/nic.md when written): each virtual function is a virtio-mmio
+ * virtio-net device in a 4 KiB window at MEMMAP_VIRTIO_BASE + n * MEMMAP_VIRTIO_STRIDE,
+ * interrupting on IOAPIC pin MEMMAP_VIRTIO_IRQ_BASE + n (level-triggered, active high).
+ * Device tree: a node /pf@<base> (compatible "minivmm,sriov-pf", "simple-bus";
+ * #address-cells 2, #size-cells 2, ranges) with one child virtio_mmio@<addr> per VF
+ * (compatible "virtio,mmio"; reg <hi lo 0 0x1000>; interrupts <pin 1> in the CE4100 IOAPIC
+ * binding, 1 = level high; "minivmm,vf-index" <n>). The VMM also appends Linux's
+ * `virtio_mmio.device=4K@0x<addr>:<pin>` words to the command line; a guest uses the FDT
+ * when present, else those words, de-duplicated by base address.
+ */
+#define MINIVMM_FDT_COMPAT_PF "minivmm,sriov-pf"
+#define MINIVMM_FDT_COMPAT_VIRTIO "virtio,mmio"
+#define MINIVMM_FDT_VF_INDEX "minivmm,vf-index"
+
 /* The FDT module's command line. */
 #define MINIVMM_FDT_MODULE_CMDLINE "minivmm,fdt"
 

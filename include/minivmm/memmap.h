@@ -21,6 +21,7 @@
  *               | RAM ...                        |
  *   0xc000_0000 +--------------------------------+  32-bit MMIO hole (RAM resumes at 4 GiB)
  *   0xfe00_0000 | bench device (abi.h)           |  4 KiB, only with --bench-device
+ *   0xfeb0_0000 | virtio-mmio windows (NIC VFs)  |  4 KiB each, up to 8 (IOAPIC pins 16-23)
  *   0xfec0_0000 | IOAPIC (24 pins)               |  4 KiB
  *   0xfee0_0000 | local APIC (in KVM)            |  4 KiB
  *   0x1_0000_0000 RAM above the hole when -m > 3 GiB
@@ -50,6 +51,10 @@
 
 #define MEMMAP_BENCH_BASE      0xfe000000  /* MINIVMM_BENCH_* registers, abi.h */
 #define MEMMAP_BENCH_SIZE      0x1000
+#define MEMMAP_VIRTIO_BASE     0xfeb00000  /* window n at BASE + n * STRIDE */
+#define MEMMAP_VIRTIO_STRIDE   0x1000
+#define MEMMAP_VIRTIO_MAX      8
+#define MEMMAP_VIRTIO_IRQ_BASE 16          /* window n interrupts on IOAPIC pin 16 + n */
 #define MEMMAP_IOAPIC_BASE     0xfec00000
 #define MEMMAP_IOAPIC_SIZE     0x1000
 #define MEMMAP_LAPIC_BASE      0xfee00000
