@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "elf_loader.h"
+#include "errmsg.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 
@@ -30,84 +31,66 @@ struct phdr {
     uint64_t offset, paddr, filesz, memsz;
 };
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return ret;
-}
-
 /* [off, off+n) inside a buffer of len bytes, without overflow. */
 static int in_file(uint64_t off, uint64_t n, size_t len)
 {
     return off <= len && n <= len - off;
 }
 
-static int read_phdrs(const uint8_t *buf, size_t len, struct phdr *ph, unsigned *nph,
-                      int *elfclass, uint64_t *entry, char *err, size_t errlen)
+static int read_phdrs(const uint8_t *buf, size_t len, struct phdr *ph, unsigned *nph, int *elfclass,
+                      uint64_t *entry, char *err, size_t errlen)
 {
     if (len < EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG) != 0)
-        return fail(err, errlen, -ENOEXEC, "not an ELF file");
+        return errmsg_fail(err, errlen, -ENOEXEC, "not an ELF file");
     if (buf[EI_DATA] != ELFDATA2LSB)
-        return fail(err, errlen, -ENOEXEC, "not a little-endian ELF file");
+        return errmsg_fail(err, errlen, -ENOEXEC, "not a little-endian ELF file");
     if (buf[EI_VERSION] != EV_CURRENT)
-        return fail(err, errlen, -ENOEXEC, "unsupported ELF version %u", buf[EI_VERSION]);
+        return errmsg_fail(err, errlen, -ENOEXEC, "unsupported ELF version %u", buf[EI_VERSION]);
 
     uint64_t phoff, phentsize_need;
     unsigned phnum, phentsize;
-    if (buf[EI_CLASS] == ELFCLASS64) {
+    /* e_type and e_machine sit at the same offsets (16, 18) in both classes. */
+    uint16_t e_type, e_machine;
+    int cls = buf[EI_CLASS] == ELFCLASS64 ? 64 : buf[EI_CLASS] == ELFCLASS32 ? 32 : 0;
+    if (!cls)
+        return errmsg_fail(err, errlen, -ENOEXEC, "unknown ELF class %u", buf[EI_CLASS]);
+    if (len < (cls == 64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
+        return errmsg_fail(err, errlen, -ENOEXEC, "truncated ELF header");
+    memcpy(&e_type, buf + EI_NIDENT, 2);
+    memcpy(&e_machine, buf + EI_NIDENT + 2, 2);
+    if (e_machine != (cls == 64 ? EM_X86_64 : EM_386))
+        return errmsg_fail(err, errlen, -ENOEXEC, "ELF%d file is not for %s (e_machine %u)", cls,
+                           cls == 64 ? "x86-64" : "i386", e_machine);
+    if (e_type != ET_EXEC)
+        return errmsg_fail(err, errlen, -ENOEXEC, "not an executable ELF file (e_type %u)", e_type);
+    *elfclass = cls;
+    if (cls == 64) {
         Elf64_Ehdr eh;
-        if (len < sizeof(eh))
-            return fail(err, errlen, -ENOEXEC, "truncated ELF header");
         memcpy(&eh, buf, sizeof(eh));
-        if (eh.e_machine != EM_X86_64)
-            return fail(err, errlen, -ENOEXEC, "ELF64 file is not for x86-64 (e_machine %u)",
-                        eh.e_machine);
-        if (eh.e_type != ET_EXEC)
-            return fail(err, errlen, -ENOEXEC, "not an executable ELF file (e_type %u)",
-                        eh.e_type);
         phoff = eh.e_phoff;
         phnum = eh.e_phnum;
         phentsize = eh.e_phentsize;
         phentsize_need = sizeof(Elf64_Phdr);
-        *elfclass = 64;
         *entry = eh.e_entry;
-    } else if (buf[EI_CLASS] == ELFCLASS32) {
+    } else {
         Elf32_Ehdr eh;
-        if (len < sizeof(eh))
-            return fail(err, errlen, -ENOEXEC, "truncated ELF header");
         memcpy(&eh, buf, sizeof(eh));
-        if (eh.e_machine != EM_386)
-            return fail(err, errlen, -ENOEXEC, "ELF32 file is not for i386 (e_machine %u)",
-                        eh.e_machine);
-        if (eh.e_type != ET_EXEC)
-            return fail(err, errlen, -ENOEXEC, "not an executable ELF file (e_type %u)",
-                        eh.e_type);
         phoff = eh.e_phoff;
         phnum = eh.e_phnum;
         phentsize = eh.e_phentsize;
         phentsize_need = sizeof(Elf32_Phdr);
-        *elfclass = 32;
         *entry = eh.e_entry;
-    } else {
-        return fail(err, errlen, -ENOEXEC, "unknown ELF class %u", buf[EI_CLASS]);
     }
 
     if (phnum == 0)
-        return fail(err, errlen, -ENOEXEC, "ELF file has no program headers");
+        return errmsg_fail(err, errlen, -ENOEXEC, "ELF file has no program headers");
     if (phnum > MAX_PHDRS)
-        return fail(err, errlen, -ENOEXEC, "too many program headers (%u, at most %u)", phnum,
-                    MAX_PHDRS);
+        return errmsg_fail(err, errlen, -ENOEXEC, "too many program headers (%u, at most %u)",
+                           phnum, MAX_PHDRS);
     if (phentsize != phentsize_need)
-        return fail(err, errlen, -ENOEXEC, "bad program header size %u", phentsize);
+        return errmsg_fail(err, errlen, -ENOEXEC, "bad program header size %u", phentsize);
     if (!in_file(phoff, (uint64_t)phnum * phentsize, len))
-        return fail(err, errlen, -ENOEXEC, "program headers lie outside the file");
+        return errmsg_fail(err, errlen, -ENOEXEC, "program headers lie outside the file");
 
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *p = buf + phoff + (uint64_t)i * phentsize;
@@ -138,14 +121,14 @@ static int find_pvh_note(const uint8_t *p, uint64_t n, uint32_t *entry, char *er
         uint64_t name_pad = ((uint64_t)namesz + 3) & ~3ull;
         uint64_t desc_pad = ((uint64_t)descsz + 3) & ~3ull;
         if (name_pad > n - off || desc_pad > n - off - name_pad)
-            return fail(err, errlen, -ENOEXEC, "malformed ELF note");
+            return errmsg_fail(err, errlen, -ENOEXEC, "malformed ELF note");
         const uint8_t *name = p + off;
         const uint8_t *desc = p + off + name_pad;
         off += name_pad + desc_pad;
         if (namesz == 4 && memcmp(name, "Xen", 4) == 0 && type == XEN_ELFNOTE_PHYS32_ENTRY) {
             if (descsz != 4 && descsz != 8)
-                return fail(err, errlen, -ENOEXEC, "PVH entry note has size %u (want 4 or 8)",
-                            descsz);
+                return errmsg_fail(err, errlen, -ENOEXEC,
+                                   "PVH entry note has size %u (want 4 or 8)", descsz);
             memcpy(entry, desc, 4); /* low 32 bits, little-endian */
             return 1;
         }
@@ -171,32 +154,33 @@ int elf_load_pvh(const uint8_t *buf, size_t len, const struct gmem *gm, struct e
     for (unsigned i = 0; i < nph; i++) {
         if (ph[i].type == PT_NOTE && !found) {
             if (!in_file(ph[i].offset, ph[i].filesz, len))
-                return fail(err, errlen, -ENOEXEC, "note segment lies outside the file");
-            found = find_pvh_note(buf + ph[i].offset, ph[i].filesz, &img->pvh_entry, err,
-                                  errlen);
+                return errmsg_fail(err, errlen, -ENOEXEC, "note segment lies outside the file");
+            found = find_pvh_note(buf + ph[i].offset, ph[i].filesz, &img->pvh_entry, err, errlen);
             if (found < 0)
                 return found;
         }
         if (ph[i].type != PT_LOAD || ph[i].memsz == 0)
             continue;
         if (ph[i].filesz > ph[i].memsz)
-            return fail(err, errlen, -ENOEXEC, "segment %u: file size exceeds memory size", i);
+            return errmsg_fail(err, errlen, -ENOEXEC, "segment %u: file size exceeds memory size",
+                               i);
         if (!in_file(ph[i].offset, ph[i].filesz, len))
-            return fail(err, errlen, -ENOEXEC, "segment %u lies outside the file", i);
+            return errmsg_fail(err, errlen, -ENOEXEC, "segment %u lies outside the file", i);
         uint64_t start = ph[i].paddr, end = start + ph[i].memsz;
         if (end < start || !gmem_ptr(gm, start, ph[i].memsz))
-            return fail(err, errlen, -EFAULT,
-                        "segment %u [0x%llx, 0x%llx) lies outside guest RAM (%llu MiB)", i,
-                        (unsigned long long)start, (unsigned long long)(start + ph[i].memsz),
-                        (unsigned long long)(gm->size >> 20));
+            return errmsg_fail(err, errlen, -EFAULT,
+                               "segment %u [0x%llx, 0x%llx) lies outside guest RAM (%llu MiB)", i,
+                               (unsigned long long)start, (unsigned long long)(start + ph[i].memsz),
+                               (unsigned long long)(gm->size >> 20));
         if (start < MEMMAP_BOOT_END)
-            return fail(err, errlen, -EFAULT,
-                        "segment %u [0x%llx, 0x%llx) overlaps the boot structures below 0x%x", i,
-                        (unsigned long long)start, (unsigned long long)end, MEMMAP_BOOT_END);
+            return errmsg_fail(
+                err, errlen, -EFAULT,
+                "segment %u [0x%llx, 0x%llx) overlaps the boot structures below 0x%x", i,
+                (unsigned long long)start, (unsigned long long)end, MEMMAP_BOOT_END);
         for (unsigned j = 0; j < i; j++) {
             if (ph[j].type == PT_LOAD && ph[j].memsz && start < ph[j].paddr + ph[j].memsz &&
                 ph[j].paddr < end)
-                return fail(err, errlen, -ENOEXEC, "segments %u and %u overlap", j, i);
+                return errmsg_fail(err, errlen, -ENOEXEC, "segments %u and %u overlap", j, i);
         }
         if (start < img->lowest)
             img->lowest = start;
@@ -205,17 +189,17 @@ int elf_load_pvh(const uint8_t *buf, size_t len, const struct gmem *gm, struct e
         img->nsegs++;
     }
     if (!found)
-        return fail(err, errlen, -ENOEXEC, "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
+        return errmsg_fail(err, errlen, -ENOEXEC, "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
     if (img->nsegs == 0)
-        return fail(err, errlen, -ENOEXEC, "no loadable segments");
+        return errmsg_fail(err, errlen, -ENOEXEC, "no loadable segments");
     bool entry_ok = false;
     for (unsigned i = 0; i < nph; i++)
         if (ph[i].type == PT_LOAD && ph[i].memsz && img->pvh_entry >= ph[i].paddr &&
             img->pvh_entry - ph[i].paddr < ph[i].memsz)
             entry_ok = true;
     if (!entry_ok)
-        return fail(err, errlen, -ENOEXEC, "PVH entry 0x%x lies outside the loaded segments",
-                    img->pvh_entry);
+        return errmsg_fail(err, errlen, -ENOEXEC, "PVH entry 0x%x lies outside the loaded segments",
+                           img->pvh_entry);
 
     /* Everything checked: copy. */
     for (unsigned i = 0; i < nph; i++) {
@@ -236,27 +220,27 @@ int elf_load_pvh_file(const char *path, const struct gmem *gm, struct elf_image 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         ret = -errno;
-        return fail(err, errlen, ret, "kernel: %s: %s", path, strerror(-ret));
+        return errmsg_fail(err, errlen, ret, "kernel: %s: %s", path, strerror(-ret));
     }
     struct stat st;
     if (fstat(fd, &st) < 0) {
         ret = -errno;
-        fail(err, errlen, ret, "kernel: %s: %s", path, strerror(-ret));
+        errmsg_fail(err, errlen, ret, "kernel: %s: %s", path, strerror(-ret));
         goto err_close;
     }
     if (!S_ISREG(st.st_mode)) {
-        ret = fail(err, errlen, -EINVAL, "kernel: %s: not a regular file", path);
+        ret = errmsg_fail(err, errlen, -EINVAL, "kernel: %s: not a regular file", path);
         goto err_close;
     }
     if ((uint64_t)st.st_size > ELF_LOADER_MAX_FILE) {
-        ret = fail(err, errlen, -EFBIG, "kernel: %s: too large (%lld bytes)", path,
-                   (long long)st.st_size);
+        ret = errmsg_fail(err, errlen, -EFBIG, "kernel: %s: too large (%lld bytes)", path,
+                          (long long)st.st_size);
         goto err_close;
     }
     size_t len = (size_t)st.st_size;
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
-        ret = fail(err, errlen, -ENOMEM, "kernel: %s: out of memory", path);
+        ret = errmsg_fail(err, errlen, -ENOMEM, "kernel: %s: out of memory", path);
         goto err_close;
     }
     size_t got = 0;
@@ -266,14 +250,14 @@ int elf_load_pvh_file(const char *path, const struct gmem *gm, struct elf_image 
             continue;
         if (r <= 0) {
             ret = r < 0 ? -errno : -EIO;
-            fail(err, errlen, ret, "kernel: %s: read failed: %s", path, strerror(-ret));
+            errmsg_fail(err, errlen, ret, "kernel: %s: read failed: %s", path, strerror(-ret));
             goto err_free;
         }
         got += (size_t)r;
     }
     ret = elf_load_pvh(buf, len, gm, img, why, sizeof(why));
     if (ret)
-        fail(err, errlen, ret, "kernel: %s: %s", path, why);
+        errmsg_fail(err, errlen, ret, "kernel: %s: %s", path, why);
 err_free:
     free(buf);
 err_close:

@@ -16,6 +16,7 @@
  * its memory use does not grow with the file. It trusts nothing in the file: every length is
  * checked before it is used and every name is force-terminated.
  */
+#include "errmsg.h"
 #include "exitlog.h"
 
 #include <errno.h>
@@ -589,19 +590,6 @@ int exitlog_close(struct exitlog *log)
 
 /* ---- reader ---- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Reads n bytes. 0: all read; 1: end of file first (*got says how many); -errno: I/O error. */
 static int read_bytes(FILE *fp, uint8_t *p, size_t n, size_t *got)
@@ -625,24 +613,24 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
     int r = read_bytes(fp, h, sizeof(h), &got);
 
     if (r < 0) {
-        seterr(err, errlen, "%s: read failed: %s", path, strerror(-r));
+        errmsg_set(err, errlen, "%s: read failed: %s", path, strerror(-r));
         return r;
     }
     if (got < 8) {
-        seterr(err, errlen, "%s: not a minivmm exit log (too short)", path);
+        errmsg_set(err, errlen, "%s: not a minivmm exit log (too short)", path);
         return -EINVAL;
     }
     if (memcmp(h, EXITLOG_MAGIC, 8) != 0) {
-        seterr(err, errlen, "%s: not a minivmm exit log (bad magic)", path);
+        errmsg_set(err, errlen, "%s: not a minivmm exit log (bad magic)", path);
         return -EINVAL;
     }
     if (got < sizeof(h)) {
-        seterr(err, errlen, "%s: not a minivmm exit log (too short)", path);
+        errmsg_set(err, errlen, "%s: not a minivmm exit log (too short)", path);
         return -EINVAL;
     }
     info->version = get32(h + 8);
     if (info->version != EXITLOG_VERSION) {
-        seterr(err, errlen,
+        errmsg_set(err, errlen,
                "%s: exit log version %" PRIu32 " not supported (this minivmm reads version %d)",
                path, info->version, EXITLOG_VERSION);
         return -ENOTSUP;
@@ -652,7 +640,7 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
     info->ncpus = get32(h + 24);
     uint32_t ndevs = get32(h + 28);
     if (ndevs > EXITLOG_MAX_DEVS) {
-        seterr(err, errlen, "%s: corrupt exit log header (%" PRIu32 " devices, at most %d)", path,
+        errmsg_set(err, errlen, "%s: corrupt exit log header (%" PRIu32 " devices, at most %d)", path,
                ndevs, EXITLOG_MAX_DEVS);
         return -EINVAL;
     }
@@ -674,12 +662,12 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
         d->size = get64(b + 12);
         get_name(d->name, b + 20, EXITLOG_NAME_MAX);
         if (d->space != EXITLOG_SPACE_PIO && d->space != EXITLOG_SPACE_MMIO) {
-            seterr(err, errlen, "%s: corrupt exit log header (device %" PRIu32 ": space %u)", path,
+            errmsg_set(err, errlen, "%s: corrupt exit log header (device %" PRIu32 ": space %u)", path,
                    i, d->space);
             return -EINVAL;
         }
         if (d->nregs > EXITLOG_MAX_REGS) {
-            seterr(err, errlen,
+            errmsg_set(err, errlen,
                    "%s: corrupt exit log header (device %" PRIu32 ": %u registers, at most %d)",
                    path, i, d->nregs, EXITLOG_MAX_REGS);
             return -EINVAL;
@@ -702,16 +690,16 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
     return 0;
 
 err_size:
-    seterr(err, errlen,
+    errmsg_set(err, errlen,
            "%s: corrupt exit log header (header_bytes %" PRIu32 " does not match its bus map)",
            path, header_bytes);
     return -EINVAL;
 err_read:
     if (r < 0) {
-        seterr(err, errlen, "%s: read failed: %s", path, strerror(-r));
+        errmsg_set(err, errlen, "%s: read failed: %s", path, strerror(-r));
         return r;
     }
-    seterr(err, errlen, "%s: exit log header truncated (file ends before byte %" PRIu32 ")", path,
+    errmsg_set(err, errlen, "%s: exit log header truncated (file ends before byte %" PRIu32 ")", path,
            header_bytes);
     return -EINVAL;
 }
@@ -782,13 +770,13 @@ int exitlog_read(const char *path, struct exitlog_info *info, const struct exitl
     FILE *fp;
     int r;
 
-    seterr(err, errlen, "%s", "");
+    errmsg_set(err, errlen, "%s", "");
     if (!path)
         return -EINVAL;
     if (!info) {
         info = own = malloc(sizeof(*own));
         if (!info) {
-            seterr(err, errlen, "%s: out of memory", path);
+            errmsg_set(err, errlen, "%s: out of memory", path);
             return -ENOMEM;
         }
     }
@@ -797,14 +785,14 @@ int exitlog_read(const char *path, struct exitlog_info *info, const struct exitl
     fp = fopen(path, "rbe");
     if (!fp) {
         r = -errno;
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         goto err_free;
     }
     setvbuf(fp, NULL, _IOFBF, BUF_SIZE);
     rec = malloc(REC_MAX);
     if (!rec) {
         r = -ENOMEM;
-        seterr(err, errlen, "%s: out of memory", path);
+        errmsg_set(err, errlen, "%s: out of memory", path);
         goto err_close;
     }
 
@@ -831,7 +819,7 @@ int exitlog_read(const char *path, struct exitlog_info *info, const struct exitl
         uint16_t bytes = get16(rec + 2);
         size_t fixed = rec_fixed_size(type);
         if (bytes < REC_PREFIX || bytes < fixed) {
-            seterr(err, errlen, "%s: corrupt record at offset %" PRIu64, path, off);
+            errmsg_set(err, errlen, "%s: corrupt record at offset %" PRIu64, path, off);
             r = -EINVAL;
             goto err_close;
         }
@@ -855,7 +843,7 @@ int exitlog_read(const char *path, struct exitlog_info *info, const struct exitl
     goto out;
 
 err_io:
-    seterr(err, errlen, "%s: read failed: %s", path, strerror(-r));
+    errmsg_set(err, errlen, "%s: read failed: %s", path, strerror(-r));
 err_close:
 out: /* success and failure both release the file and the scratch buffer */
     free(rec);

@@ -17,6 +17,7 @@
  * as a table, CSV or JSON, so the formats cannot drift apart; ports and addresses are hex
  * strings ("0x3f8") in all three.
  */
+#include "errmsg.h"
 #include "exitreport.h"
 
 #include <errno.h>
@@ -50,19 +51,6 @@ enum { DEV_ANY = -2, DEV_NONE = -1 };
 
 extern char **environ;
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- parsing ---- */
 
@@ -179,7 +167,7 @@ int exitreport_parse_args(int argc, char **argv, struct exitreport_opts *o, char
         switch (c) {
         case OPT_VCPU:
             if (cmdline_parse_uint(optarg, 0, UINT32_MAX, &v)) {
-                seterr(err, errlen, "--vcpu: '%s' is not a vCPU number (0, 1, ...)", optarg);
+                errmsg_set(err, errlen, "--vcpu: '%s' is not a vCPU number (0, 1, ...)", optarg);
                 return -EINVAL;
             }
             f->by_vcpu = true;
@@ -187,7 +175,7 @@ int exitreport_parse_args(int argc, char **argv, struct exitreport_opts *o, char
             break;
         case OPT_REASON:
             if (exitreport_parse_reason(optarg, &f->reason)) {
-                seterr(err, errlen,
+                errmsg_set(err, errlen,
                        "--reason: '%s' is not a KVM exit reason (e.g. io, mmio, hlt, shutdown, "
                        "ioapic_eoi)",
                        optarg);
@@ -203,7 +191,7 @@ int exitreport_parse_args(int argc, char **argv, struct exitreport_opts *o, char
             uint64_t *t = c == OPT_SINCE ? &f->since_ns : &f->until_ns;
 
             if (exitreport_parse_duration(optarg, t)) {
-                seterr(err, errlen,
+                errmsg_set(err, errlen,
                        "%s: '%s' is not a time since the start (seconds, e.g. 0.5, or 20ms, "
                        "500us)",
                        c == OPT_SINCE ? "--since" : "--until", optarg);
@@ -220,13 +208,13 @@ int exitreport_parse_args(int argc, char **argv, struct exitreport_opts *o, char
             else if (strcmp(optarg, "json") == 0)
                 o->format = EXITREPORT_JSON;
             else {
-                seterr(err, errlen, "--format: '%s' is not table, csv or json", optarg);
+                errmsg_set(err, errlen, "--format: '%s' is not table, csv or json", optarg);
                 return -EINVAL;
             }
             break;
         case OPT_TIMELINE:
             if (exitreport_parse_duration(optarg, &o->timeline_ns) || o->timeline_ns == 0) {
-                seterr(err, errlen,
+                errmsg_set(err, errlen,
                        "--timeline: '%s' is not a bucket length above zero (e.g. 1ms, 500us, "
                        "0.01s)",
                        optarg);
@@ -239,25 +227,25 @@ int exitreport_parse_args(int argc, char **argv, struct exitreport_opts *o, char
         case 'h':
             return 1;
         case ':':
-            seterr(err, errlen, "option '%s' needs a value (see minivmm --help)", argv[optind - 1]);
+            errmsg_set(err, errlen, "option '%s' needs a value (see minivmm --help)", argv[optind - 1]);
             return -EINVAL;
         default:
-            seterr(err, errlen, "unknown option '%s' (see minivmm --help)", argv[optind - 1]);
+            errmsg_set(err, errlen, "unknown option '%s' (see minivmm --help)", argv[optind - 1]);
             return -EINVAL;
         }
     }
     if (optind >= argc) {
-        seterr(err, errlen, "exits: no log file given (minivmm exits FILE [options])");
+        errmsg_set(err, errlen, "exits: no log file given (minivmm exits FILE [options])");
         return -EINVAL;
     }
     if (optind + 1 < argc) {
-        seterr(err, errlen, "exits: unexpected argument '%s' (one log file at a time)",
+        errmsg_set(err, errlen, "exits: unexpected argument '%s' (one log file at a time)",
                argv[optind + 1]);
         return -EINVAL;
     }
     o->path = argv[optind];
     if (has_since && has_until && f->since_ns >= f->until_ns) {
-        seterr(err, errlen, "--since must be before --until");
+        errmsg_set(err, errlen, "--since must be before --until");
         return -EINVAL;
     }
     return 0;
@@ -753,7 +741,7 @@ static int resolve_device(struct exitreport *r, char *err, size_t errlen)
         if (w > 0 && (size_t)w < sizeof(list) - len)
             len += (size_t)w;
     }
-    seterr(err, errlen, "--device: '%s' is not in the log's bus map (%snone)", name, list);
+    errmsg_set(err, errlen, "--device: '%s' is not in the log's bus map (%snone)", name, list);
     return -EINVAL;
 }
 
@@ -767,10 +755,10 @@ int exitreport_build(struct exitreport **out, const struct exitreport_opts *o, c
     int ret;
 
     *out = NULL;
-    seterr(err, errlen, "%s", "");
+    errmsg_set(err, errlen, "%s", "");
     r = calloc(1, sizeof(*r));
     if (!r) {
-        seterr(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -ENOMEM;
     }
     r->o = *o;
@@ -781,7 +769,7 @@ int exitreport_build(struct exitreport **out, const struct exitreport_opts *o, c
         goto err_nomem;
     const struct exitreport_filter *f = &o->filter;
     if (f->by_vcpu && r->info.ncpus && f->vcpu >= r->info.ncpus) {
-        seterr(err, errlen, "--vcpu: %" PRIu32 " is not a vCPU of this log (it has %u: 0 to %u)",
+        errmsg_set(err, errlen, "--vcpu: %" PRIu32 " is not a vCPU of this log (it has %u: 0 to %u)",
                f->vcpu, r->info.ncpus, r->info.ncpus - 1);
         ret = -EINVAL;
         goto err_free;
@@ -809,7 +797,7 @@ int exitreport_build(struct exitreport **out, const struct exitreport_opts *o, c
     if (r->bucket_ns && r->total.n) {
         uint64_t nb = r->last_ns / r->bucket_ns - r->first_ns / r->bucket_ns + 1;
         if (nb > EXITREPORT_MAX_BUCKETS) {
-            seterr(err, errlen,
+            errmsg_set(err, errlen,
                    "--timeline: %" PRIu64 " buckets from the first exit to the last, at most %d: "
                    "give a longer bucket",
                    nb, EXITREPORT_MAX_BUCKETS);
@@ -821,7 +809,7 @@ int exitreport_build(struct exitreport **out, const struct exitreport_opts *o, c
     return 0;
 
 err_nomem:
-    seterr(err, errlen, "%s: out of memory", o->path);
+    errmsg_set(err, errlen, "%s: out of memory", o->path);
     ret = -ENOMEM;
 err_free:
     exitreport_free(r);
@@ -2112,7 +2100,7 @@ static int run_gnuplot(const char *prog, const char *script, size_t len, char *e
 
     if (pipe2(p, O_CLOEXEC) < 0) {
         ret = -errno;
-        seterr(err, errlen, "--plot: cannot create a pipe: %s", strerror(errno));
+        errmsg_set(err, errlen, "--plot: cannot create a pipe: %s", strerror(errno));
         return ret;
     }
     posix_spawn_file_actions_init(&fa);
@@ -2124,11 +2112,11 @@ static int run_gnuplot(const char *prog, const char *script, size_t len, char *e
     if (ret) {
         close(p[1]);
         if (ret == -ENOENT)
-            seterr(err, errlen,
+            errmsg_set(err, errlen,
                    "--plot: %s not found (install gnuplot, e.g. apt-get install gnuplot-nox)",
                    prog);
         else
-            seterr(err, errlen, "--plot: cannot run %s: %s", prog, strerror(-ret));
+            errmsg_set(err, errlen, "--plot: cannot run %s: %s", prog, strerror(-ret));
         return ret;
     }
     /* If gnuplot dies early, the write fails with EPIPE instead of killing us. */
@@ -2144,18 +2132,18 @@ static int run_gnuplot(const char *prog, const char *script, size_t len, char *e
     close(p[1]);
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
-            seterr(err, errlen, "--plot: waiting for %s: %s", prog, strerror(errno));
+            errmsg_set(err, errlen, "--plot: waiting for %s: %s", prog, strerror(errno));
             return -errno;
         }
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        seterr(err, errlen, "--plot: %s failed (%s %d; its messages are above)", prog,
+        errmsg_set(err, errlen, "--plot: %s failed (%s %d; its messages are above)", prog,
                WIFEXITED(status) ? "exit status" : "signal",
                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         return -EIO;
     }
     if (ret) {
-        seterr(err, errlen, "--plot: writing the script to %s: %s", prog, strerror(-ret));
+        errmsg_set(err, errlen, "--plot: writing the script to %s: %s", prog, strerror(-ret));
         return ret;
     }
     return 0;
@@ -2175,18 +2163,18 @@ int exitreport_plot(struct exitreport *r, const char *png, const char *gnuplot, 
     if (!gnuplot)
         gnuplot = "gnuplot";
     if (!r->bucket_ns) {
-        seterr(err, errlen, "--plot: the report was built without a timeline");
+        errmsg_set(err, errlen, "--plot: the report was built without a timeline");
         return -EINVAL;
     }
     if (r->total.n == 0) {
-        seterr(err, errlen, "--plot: no exits to plot (the filters leave none)");
+        errmsg_set(err, errlen, "--plot: no exits to plot (the filters leave none)");
         return -EINVAL;
     }
     /* Create the PNG ourselves first, for a plain error when its directory is wrong. */
     fd = open(png, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         ret = -errno;
-        seterr(err, errlen, "--plot: %s: cannot create: %s", png, strerror(errno));
+        errmsg_set(err, errlen, "--plot: %s: cannot create: %s", png, strerror(errno));
         return ret;
     }
     close(fd);
@@ -2195,7 +2183,7 @@ int exitreport_plot(struct exitreport *r, const char *png, const char *gnuplot, 
     fd = mkstemp(data);
     if (fd < 0) {
         ret = -errno;
-        seterr(err, errlen, "--plot: cannot create a temporary file in %s: %s",
+        errmsg_set(err, errlen, "--plot: cannot create a temporary file in %s: %s",
                tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
         goto err_png;
     }
@@ -2203,7 +2191,7 @@ int exitreport_plot(struct exitreport *r, const char *png, const char *gnuplot, 
     if (!df) {
         ret = -errno;
         close(fd);
-        seterr(err, errlen, "--plot: %s: %s", data, strerror(-ret));
+        errmsg_set(err, errlen, "--plot: %s: %s", data, strerror(-ret));
         goto err_data;
     }
     sort_times(r);
@@ -2211,19 +2199,19 @@ int exitreport_plot(struct exitreport *r, const char *png, const char *gnuplot, 
     if (fclose(df) != 0 && ret == 0)
         ret = -errno;
     if (ret) {
-        seterr(err, errlen, "--plot: cannot write %s: %s", data, strerror(-ret));
+        errmsg_set(err, errlen, "--plot: cannot write %s: %s", data, strerror(-ret));
         goto err_data;
     }
     FILE *sf = open_memstream(&script, &script_len);
     if (!sf) {
         ret = -ENOMEM;
-        seterr(err, errlen, "--plot: out of memory");
+        errmsg_set(err, errlen, "--plot: out of memory");
         goto err_data;
     }
     write_plot_script(r, sf, png, data, order, n);
     if (fclose(sf) != 0) {
         ret = -ENOMEM;
-        seterr(err, errlen, "--plot: out of memory");
+        errmsg_set(err, errlen, "--plot: out of memory");
         goto err_data;
     }
     ret = run_gnuplot(gnuplot, script, script_len, err, errlen);
