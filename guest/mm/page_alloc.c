@@ -45,6 +45,7 @@
  *    an allocated block's head is PG_head with its order, and the rest of its struct pages
  *    (and lru/private/caller of the head) belong to the owner; every other page is zero.
  */
+#include "list.h"
 #include "mm.h"
 #include "mm_env.h"
 
@@ -110,32 +111,7 @@ static inline unsigned int pcp_high(unsigned int order)
     return 64u >> order;
 }
 
-/* ---- lists ---- */
-
-static inline void list_init(struct list_head *h)
-{
-    h->next = h->prev = h;
-}
-
-static inline bool list_empty(const struct list_head *h)
-{
-    return h->next == h;
-}
-
-static inline void list_add(struct list_head *n, struct list_head *h)
-{
-    n->next = h->next;
-    n->prev = h;
-    h->next->prev = n;
-    h->next = n;
-}
-
-static inline void list_del(struct list_head *n)
-{
-    n->prev->next = n->next;
-    n->next->prev = n->prev;
-    n->next = n->prev = NULL;
-}
+/* ---- lists (list.h) ---- */
 
 #define lru_to_page(l) ((struct page *)((char *)(l) - offsetof(struct page, lru)))
 

@@ -46,6 +46,7 @@
  */
 #include "slab.h"
 
+#include "list.h"
 #include "mm.h"
 #include "mm_env.h"
 
@@ -87,20 +88,6 @@ static struct kmem_cache kmem_cache_boot;
 
 /* ---- small helpers ---- */
 
-static inline void slab_list_add(struct list_head *n, struct list_head *head)
-{
-    n->next = head->next;
-    n->prev = head;
-    head->next->prev = n;
-    head->next = n;
-}
-
-static inline void slab_list_del(struct list_head *n)
-{
-    n->prev->next = n->next;
-    n->next->prev = n->prev;
-    n->next = n->prev = NULL;
-}
 
 static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
 {
@@ -343,7 +330,7 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
         s->nr_slabs--;
         discard = page;
     } else if (page->freelist) {
-        slab_list_add(&page->lru, &s->partial);
+        list_add(&page->lru, &s->partial);
         s->nr_partial++;
     }
     mm_spin_unlock(&s->list_lock);
@@ -390,7 +377,7 @@ static __attribute__((noinline)) void *__slab_alloc(struct kmem_cache *s, gfp_t 
         mm_spin_lock(&s->list_lock);
         if (s->nr_partial) {
             page = (struct page *)((char *)s->partial.next - offsetof(struct page, lru));
-            slab_list_del(&page->lru);
+            list_del(&page->lru);
             s->nr_partial--;
             freelist = freeze_slab(c, page);
         }
@@ -445,13 +432,13 @@ static __attribute__((noinline)) void __slab_free(struct kmem_cache *s, struct p
     if (!page->frozen) {
         if (page->inuse == 0 && s->nr_partial >= s->min_partial) {
             if (prior) {
-                slab_list_del(&page->lru);
+                list_del(&page->lru);
                 s->nr_partial--;
             }
             s->nr_slabs--;
             discard = true;
         } else if (!prior) {
-            slab_list_add(&page->lru, &s->partial);
+            list_add(&page->lru, &s->partial);
             s->nr_partial++;
         }
     }
@@ -694,7 +681,7 @@ int kmem_cache_destroy(struct kmem_cache *s)
         struct page *page = (struct page *)((char *)s->partial.next - offsetof(struct page, lru));
 
         MM_BUG_ON(page->inuse != 0);
-        slab_list_del(&page->lru);
+        list_del(&page->lru);
         s->nr_partial--;
         s->nr_slabs--;
         mm_spin_unlock(&s->list_lock);
