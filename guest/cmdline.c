@@ -45,6 +45,13 @@ static void warn(struct cmdline *cl, const char *word, size_t len, enum cmdline_
     cl->nr_warnings++;
 }
 
+/* Parameters whose values are not numbers. */
+static bool is_string_param(const char *name)
+{
+    return strcmp(name, "net.ip") == 0 || strcmp(name, "net.dst") == 0 ||
+           strcmp(name, "virtio_mmio.device") == 0;
+}
+
 /* Apply parameter `name`; false if its value is unusable. */
 static bool set_param(struct cmdline *cl, const char *name, const char *val, size_t val_len)
 {
@@ -60,8 +67,12 @@ static bool set_param(struct cmdline *cl, const char *name, const char *val, siz
         cl->cpus = (unsigned int)n;
         return true;
     }
-    /* Other parameters are numbers read by their command through cmdline_param_u64. */
-    if (!val || parse_u64(val, val_len, &n))
+    /*
+     * Other parameters are numbers read by their command through cmdline_param_u64, except
+     * those whose values are text (addresses), kept raw for cmdline_param(). A word such as
+     * virtio_mmio.device may repeat: every occurrence is kept, in order.
+     */
+    if (!val || (!is_string_param(name) && parse_u64(val, val_len, &n)))
         return false;
     if (cl->nr_params == CMDLINE_MAX_PARAMS)
         return false;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define CMDLINE_MAX_WARNINGS 8
-#define CMDLINE_MAX_PARAMS 16
+#define CMDLINE_MAX_PARAMS 24
 
 enum cmdline_warning { CMDLINE_UNKNOWN, CMDLINE_EXTRA_COMMAND, CMDLINE_BAD_VALUE };
 

@@ -8,6 +8,7 @@
  *   echo   read console lines and print them back until "quit"
  *   bench.exits  timed loops of VM exits (bench.c)
  *   mm.selftest, mm.demo, mm.bench  memory management (mm/mmcmd.c)
+ *   net.ping, net.echo, net.tx, net.selftest  networking (net/netcmd.c)
  */
 #include "commands.h"
 
@@ -17,6 +18,7 @@
 #include "console.h"
 #include "kernel.h"
 #include "mm/mmcmd.h"
+#include "net/netcmd.h"
 
 /* Canonical, but beyond the 4 GiB boot.S maps, so any access takes #PF. */
 #define UNMAPPED_ADDR 0x7f0000000000ull
@@ -65,6 +67,10 @@ static const struct command {
     {"mm.selftest", cmd_mm_selftest},
     {"mm.demo", cmd_mm_demo},
     {"mm.bench", cmd_mm_bench},
+    {"net.ping", cmd_net_ping},
+    {"net.echo", cmd_net_echo},
+    {"net.tx", cmd_net_tx},
+    {"net.selftest", cmd_net_selftest},
 };
 
 int command_run(const struct cmdline *cl)

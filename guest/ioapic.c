@@ -51,7 +51,15 @@ void ioapic_init(uint64_t base)
 
 void ioapic_route_irq(unsigned int irq, uint8_t vector, uint32_t apic_id)
 {
+    ioapic_route_pin(irq, vector, apic_id, false);
+}
+
+void ioapic_route_pin(unsigned int irq, uint8_t vector, uint32_t apic_id, bool level)
+{
     uint64_t rte = vector | ((uint64_t)apic_id << IOAPIC_RTE_DEST_SHIFT);
+
+    if (level)
+        rte |= IOAPIC_RTE_LEVEL; /* active high; Remote IRR clears at the LAPIC EOI */
 
     if (irq >= ioapic_pins)
         panic("ioapic: IRQ %u beyond its %u pins", irq, ioapic_pins);

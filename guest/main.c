@@ -17,6 +17,7 @@
 #include "lapic.h"
 #include "machine.h"
 #include "mm/mm.h"
+#include "net/net.h"
 #include "platform.h"
 #include "smp.h"
 #include "traps.h"
@@ -66,6 +67,8 @@ void kernel_main(uint32_t start_info_pa)
     cmdline_print_warnings(&cl);
     if (mm_init_ret)
         kprintf("mm: memory set-up failed (%d): no page allocator\n", mm_init_ret);
+    else
+        virtio_net_init(bootinfo.fdt, bootinfo.fdt_size, &cl); /* "net: vfN mac M ip A" */
     smp_boot_cpus();                         /* "cpu N: online", N = 0, 1, ... */
     machine_phase(MINIVMM_PHASE_CPUS_UP);
 

@@ -45,6 +45,42 @@ static int isa_node(void *fdt, const char *name, const char *compat, unsigned po
     return 0;
 }
 
+/* abi.h: /pf@<base> with one virtio_mmio@<addr> child per VF, level-high IOAPIC pins. */
+static int pf_node(void *fdt, const struct fdt_nic *nic)
+{
+    char name[48];
+    uint64_t base = MEMMAP_VIRTIO_BASE + (uint64_t)nic->first * MEMMAP_VIRTIO_STRIDE;
+    const char compat[] = MINIVMM_FDT_COMPAT_PF "\0simple-bus";
+
+    if (nic->nvfs == 0 || nic->first + nic->nvfs > MEMMAP_VIRTIO_MAX)
+        return -EINVAL;
+    snprintf(name, sizeof(name), "pf@%llx", (unsigned long long)base);
+    TRY(fdt_begin_node(fdt, name));
+    TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+    TRY(fdt_property_u32(fdt, "#address-cells", 2));
+    TRY(fdt_property_u32(fdt, "#size-cells", 2));
+    TRY(fdt_property(fdt, "ranges", NULL, 0));
+    TRY(fdt_property_u32(fdt, "interrupt-parent", PHANDLE_IOAPIC));
+    for (unsigned k = 0; k < nic->nvfs; k++) {
+        unsigned w = nic->first + k;
+        uint64_t addr = MEMMAP_VIRTIO_BASE + (uint64_t)w * MEMMAP_VIRTIO_STRIDE;
+        snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)addr);
+        TRY(fdt_begin_node(fdt, name));
+        TRY(fdt_property_string(fdt, "compatible", MINIVMM_FDT_COMPAT_VIRTIO));
+        uint32_t reg[4] = {cpu_to_fdt32((uint32_t)(addr >> 32)), cpu_to_fdt32((uint32_t)addr), 0,
+                           cpu_to_fdt32(MEMMAP_VIRTIO_STRIDE)};
+        TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
+        /* CE4100 IOAPIC cells: pin, type 1 = level, active high. */
+        uint32_t intr[2] = {cpu_to_fdt32(MEMMAP_VIRTIO_IRQ_BASE + w), cpu_to_fdt32(1)};
+        TRY(fdt_property(fdt, "interrupts", intr, sizeof(intr)));
+        /* abi.h's n: the window's number across all NICs, as the VMM names the VF ("vf<n>"). */
+        TRY(fdt_property_u32(fdt, MINIVMM_FDT_VF_INDEX, w));
+        TRY(fdt_end_node(fdt));
+    }
+    TRY(fdt_end_node(fdt));
+    return 0;
+}
+
 int fdt_build(void *buf, size_t bufsize, const struct fdt_machine *m)
 {
     void *fdt = buf;
@@ -117,6 +153,14 @@ int fdt_build(void *buf, size_t bufsize, const struct fdt_machine *m)
     if (r)
         return r; /* already -errno */
     TRY(fdt_end_node(fdt));
+
+    if (m->nnics > MEMMAP_VIRTIO_MAX)
+        return -EINVAL;
+    for (unsigned i = 0; i < m->nnics; i++) {
+        r = pf_node(fdt, &m->nics[i]);
+        if (r)
+            return r;
+    }
 
     TRY(fdt_end_node(fdt));
     TRY(fdt_finish(fdt));

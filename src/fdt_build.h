@@ -7,6 +7,12 @@
 #include <stddef.h>
 
 #include "gmem.h"
+#include "minivmm/memmap.h"
+
+/* One NIC: its VFs use virtio-mmio windows first..first+nvfs-1 (memmap.h). */
+struct fdt_nic {
+    unsigned first, nvfs;
+};
 
 struct fdt_machine {
     unsigned ncpus;
@@ -14,6 +20,8 @@ struct fdt_machine {
     const char *bootargs;
     unsigned uart_port, uart_irq;
     unsigned exit_port, phase_port;
+    unsigned nnics; /* NICs (0: none) */
+    struct fdt_nic nics[MEMMAP_VIRTIO_MAX];
 };
 
 /* Builds the tree into buf (at most bufsize bytes): 0 or -ENOSPC/-EINVAL.
@@ -21,7 +29,8 @@ struct fdt_machine {
  * stdout-path); /memory@0 (one reg pair per RAM region); /cpus (#address-cells 1,
  * #size-cells 0) with cpu@N (device_type "cpu", reg = APIC ID N); /ioapic@fec00000;
  * /isa (ISA binding: #address-cells 2, #size-cells 1, first cell 1 = I/O space) holding
- * serial@i3f8 (ns16550a), exit-port@i501 and phase-port@i80. */
+ * serial@i3f8 (ns16550a), exit-port@i501 and phase-port@i80; per NIC /pf@<first VF address>
+ * ("minivmm,sriov-pf", "simple-bus"; ranges) with virtio_mmio@<addr> children (abi.h). */
 int fdt_build(void *buf, size_t bufsize, const struct fdt_machine *m);
 
 #endif

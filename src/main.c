@@ -34,6 +34,8 @@
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 #include "minivmm/uart16550.h"
+#include "nic.h"
+#include "nicopt.h"
 #include "pvh.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -51,6 +53,8 @@ struct run_opts {
     double stats_interval; /* --exit-stats-interval, seconds; 0 = off */
     bool quiet;
     enum benchdev_mode bench_device; /* --bench-device[=ioeventfd], for `minivmm bench` */
+    const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
+    unsigned nnics;
     char bootargs[MEMMAP_CMDLINE_MAX];
 };
 
@@ -78,6 +82,7 @@ static void usage(FILE *f)
 "                          print exits per second by reason every SEC seconds while the\n"
 "                          guest runs (on stderr)\n"
 "  -q, --quiet             no banner, no summary, no VMM chatter (guest console only)\n"
+"%s"
 "\n"
 "Exit status: the byte the guest writes to port 0x%x (0 = success); %d on VMM errors and\n"
 "bad input; %d when the guest crashed (triple fault, emulation failure); 128+N on signal N.\n"
@@ -109,7 +114,7 @@ static void usage(FILE *f)
 "                          (package gnuplot-nox); the report still goes to stdout\n"
 "\n"
 "Commands of our guest (build/guest/kernel.elf), given on its command line:\n",
-            VM_MAX_CPUS, MINIVMM_EXIT_PORT, VM_STATUS_ERROR, VM_STATUS_GUEST_CRASH);
+            VM_MAX_CPUS, nicopt_help, MINIVMM_EXIT_PORT, VM_STATUS_ERROR, VM_STATUS_GUEST_CRASH);
 #define CMD(name, arg, help) fprintf(f, "  %-22s %s\n", name arg, help);
     MINIVMM_GUEST_COMMANDS(CMD)
 #undef CMD
@@ -134,7 +139,7 @@ static int errorf(const char *fmt, ...)
 }
 
 enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_STATS_INTERVAL,
-       OPT_BENCH_DEVICE };
+       OPT_BENCH_DEVICE, OPT_NIC };
 
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
@@ -148,6 +153,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         {"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
         {"bench-device", optional_argument, NULL, OPT_BENCH_DEVICE}, /* docs/BENCHMARKS.md */
         {"exit-stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+        {"nic", required_argument, NULL, OPT_NIC}, /* src/nic.h */
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -211,6 +217,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
                               "0.001 and 86400", optarg);
             break;
         }
+        case OPT_NIC:
+            if (o->nnics == MEMMAP_VIRTIO_MAX)
+                return errorf("--nic: at most %d NICs", MEMMAP_VIRTIO_MAX);
+            o->nics[o->nnics++] = optarg;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -483,6 +494,7 @@ static int cmd_run(int argc, char **argv)
     static char fdt[MEMMAP_FDT_MAX];
     struct elf_image img;
     struct benchdev *bench = NULL;
+    struct nics *nics = NULL;
     sigset_t sigs;
     int sig_fd = -1;
 
@@ -550,11 +562,24 @@ static int cmd_run(int argc, char **argv)
         if (ret)
             goto err_print_uart;
     }
+    /* 5b. NICs (--nic): switch, uplink, one virtio-net VF per virtio-mmio window. */
+    if (o.nnics) {
+        ret = nic_create_all(&nics, o.nics, o.nnics, &vm->bus, &vm->ic, &vm->gm,
+                             vm->kvm.vm_fd, err, sizeof(err));
+        if (!ret && nic_append_cmdline(nics, o.bootargs, sizeof(o.bootargs))) {
+            snprintf(err, sizeof(err), "guest command line longer than %d bytes with the "
+                     "virtio_mmio.device= words of --nic", MEMMAP_CMDLINE_MAX - 1);
+            ret = -E2BIG;
+        }
+        if (ret)
+            goto err_print_uart;
+    }
     /* 6. Device tree and PVH boot information. */
     struct fdt_machine mach = {
         .ncpus = o.cpus, .gm = &vm->gm, .bootargs = o.bootargs, .uart_port = UART_COM1_BASE,
         .uart_irq = UART_COM1_IRQ, .exit_port = MINIVMM_EXIT_PORT,
         .phase_port = MINIVMM_PHASE_PORT};
+    nic_fdt(nics, &mach);
     ret = fdt_build(fdt, sizeof(fdt), &mach);
     if (ret) {
         snprintf(err, sizeof(err), "fdt: cannot build the device tree: %s", strerror(-ret));
@@ -679,6 +704,10 @@ out_log:
 err_print_uart:
     errorf("%s", err);
 out_uart:
+    /* The per-VF counters, once the guest ran. */
+    ret = nic_destroy_all(nics, o.quiet || !vm->t0_ns ? NULL : stderr);
+    if (ret && status == 0)
+        status = errorf("--nic: a capture failed to write");
     benchdev_destroy(bench, o.quiet ? NULL : stderr);
     serial16550_destroy(&vm->uart);
     goto out_mem;

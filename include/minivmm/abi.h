@@ -101,7 +101,14 @@
     X("bench.exits", "", "time guest loops of VM exits (bench.*; `minivmm bench exits`)")      \
     X("mm.selftest", "", "check the page allocator (and slab, vmalloc): SUCCESS or FAIL")       \
     X("mm.demo", "", "kmalloc/vmalloc/page/kmem_cache/per-CPU examples with buddyinfo")         \
-    X("mm.bench", "", "alloc/free pairs of pages, a 64-byte cache, kmalloc-256 (mm.iters)")
+    X("mm.bench", "", "alloc/free pairs of pages, a 64-byte cache, kmalloc-256 (mm.iters)")  \
+    X("net.ping", "IP", "ARP-resolve IP from vf0 and send net.count ICMP echo requests: RTTs "  \
+      "in us and a summary; exit 0 if every one was answered, else 1")                          \
+    X("net.echo", "", "answer ARP, ping and UDP echo (port 7) on every VF until stopped")      \
+    X("net.tx", "", "send net.count UDP frames of net.size bytes from vf0 to net.dst (default " \
+      "broadcast) as fast as possible; print packets and bytes")                                \
+    X("net.selftest", "", "with 2+ VFs: each VF ARP-resolves and pings the others; with "      \
+      "net.spoof=1 vf1 also pings vf0 with a forged source MAC (expect 0 replies): SUCCESS/FAIL")
 
 /* X(name, value, help) */
 #define MINIVMM_GUEST_PARAMS(X)                                                                   \
@@ -112,7 +119,15 @@
     X("bench.iters", "N", "bench.exits round trips (timer: wake-ups) per loop (default 1000)")   \
     X("bench.delta_us", "N", "bench.exits timer: deadline N us ahead (default 20)")             \
     X("mm.iters", "N", "mm.selftest concurrent alloc/free steps per CPU (default 1000), "        \
-      "mm.bench pairs per loop (default 1000)")
+      "mm.bench pairs per loop (default 1000)")                                                  \
+    X("net.ip", "A.B.C.D", "vf0's IPv4 address (default 10.0.2.15); vfN gets it plus N")        \
+    X("net.dst", "A.B.C.D", "net.tx destination (default: broadcast)")                          \
+    X("net.count", "N", "net.ping requests (default 3), net.tx frames (default 1000), "        \
+      "net.selftest spoofed pings (default 3)")                                                  \
+    X("net.size", "S", "net.tx Ethernet frame size in bytes, 60-1514 (default 64)")            \
+    X("net.spoof", "0|1", "net.selftest: 1 = vf1 also sends pings with a forged source MAC")   \
+    X("virtio_mmio.device", "SIZE@ADDR:IRQ", "a virtio-mmio window (Linux's syntax; from the " \
+      "VMM, or QEMU microvm with acpi=off); used when there is no device tree")
 
 /* PVH start info (Xen public/arch-x86/hvm/start_info.h), version 1. */
 #define HVM_START_MAGIC_VALUE 0x336ec578u

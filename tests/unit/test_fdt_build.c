@@ -219,6 +219,39 @@ START_TEST(test_other_uart_and_empty_bootargs)
 }
 END_TEST
 
+/* Two NICs: windows 0 and 1-2, each a /pf@ node with virtio_mmio children (abi.h). */
+START_TEST(test_nics)
+{
+    struct gmem gm;
+    ck_assert_int_eq(gmem_layout(&gm, 128 * MiB), 0);
+    struct fdt_machine m = machine(&gm, 1);
+    m.nnics = 2;
+    m.nics[0] = (struct fdt_nic){.first = 0, .nvfs = 1};
+    m.nics[1] = (struct fdt_nic){.first = 1, .nvfs = 2};
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    const void *fdt = fdtbuf;
+    int len;
+    const char *compat = prop(fdt, "/pf@feb01000", "compatible", &len);
+    ck_assert_int_eq(len, (int)sizeof(MINIVMM_FDT_COMPAT_PF "\0simple-bus"));
+    ck_assert_mem_eq(compat, MINIVMM_FDT_COMPAT_PF "\0simple-bus", (size_t)len);
+    ck_assert_uint_eq(prop_u32(fdt, "/pf@feb01000", "#address-cells"), 2);
+    ck_assert_uint_eq(prop_u32(fdt, "/pf@feb01000", "#size-cells"), 2);
+    prop(fdt, "/pf@feb01000", "ranges", &len);
+    ck_assert_int_eq(len, 0);
+    prop_str(fdt, "/pf@feb01000/virtio_mmio@feb02000", "compatible", MINIVMM_FDT_COMPAT_VIRTIO);
+    static const uint32_t reg[] = {0, 0xfeb02000, 0, 0x1000};
+    prop_cells(fdt, "/pf@feb01000/virtio_mmio@feb02000", "reg", reg, 4);
+    static const uint32_t irq[] = {MEMMAP_VIRTIO_IRQ_BASE + 2, 1};
+    prop_cells(fdt, "/pf@feb01000/virtio_mmio@feb02000", "interrupts", irq, 2);
+    ck_assert_uint_eq(prop_u32(fdt, "/pf@feb01000/virtio_mmio@feb02000", MINIVMM_FDT_VF_INDEX), 2);
+    ck_assert_uint_eq(prop_u32(fdt, "/pf@feb00000/virtio_mmio@feb00000", MINIVMM_FDT_VF_INDEX), 0);
+    ck_assert_int_lt(fdt_path_offset(fdt, "/pf@feb00000/virtio_mmio@feb01000"), 0);
+    /* More windows than exist: refused. */
+    m.nics[1].nvfs = MEMMAP_VIRTIO_MAX;
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_long_bootargs)
 {
     struct gmem gm;
@@ -537,6 +570,7 @@ static Suite *fdt_build_suite(void)
     tcase_add_loop_test(tc, test_tree_contents, 0, N(cpu_counts) * N(mem_sizes));
     tcase_add_test(tc, test_other_uart_and_empty_bootargs);
     tcase_add_test(tc, test_long_bootargs);
+    tcase_add_test(tc, test_nics);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bad buffers and machines are refused");

@@ -1,0 +1,335 @@
+/*
+ * nic.c: the NICs of `minivmm run` (nic.h): config -> switch, uplink, captures, VF devices on
+ * the bus, ioeventfds and I/O threads; teardown in reverse.
+ *
+ * Threads: the I/O thread of a NIC only calls virtio_net_process() on its VFs; it stops when
+ * nic_destroy_all() writes the NIC's stop eventfd, which happens after the vCPUs are joined.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "minivmm/memmap.h"
+#include "minivmm/virtio.h"
+#include "nic.h"
+#include "nicopt.h"
+#include "pfswitch.h"
+#include "uplink.h"
+#include "virtio_net.h"
+
+struct nic {
+    struct nic_config cfg;
+    bool cfg_parsed;
+    struct pfswitch sw;
+    bool sw_init;
+    struct uplink up;
+    bool up_open;
+    struct uplink_pcap *tap[NICOPT_MAX_VFS];
+    unsigned first; /* first virtio-mmio window */
+    struct virtio_net *vf[NICOPT_MAX_VFS];
+    int efd[NICOPT_MAX_VFS]; /* ioeventfd per VF, or -1 */
+    int stop_fd;
+    pthread_t thread;
+    bool thread_started;
+};
+
+struct nics {
+    unsigned n;
+    unsigned nvfs; /* windows used */
+    char names[MEMMAP_VIRTIO_MAX][8];
+    struct nic nic[MEMMAP_VIRTIO_MAX];
+};
+
+static uint64_t window_base(unsigned w)
+{
+    return MEMMAP_VIRTIO_BASE + (uint64_t)w * MEMMAP_VIRTIO_STRIDE;
+}
+
+static void *io_thread(void *arg)
+{
+    struct nic *nic = arg;
+    struct pollfd pfd[NICOPT_MAX_VFS + 1];
+    unsigned n = nic->cfg.vfs;
+
+    for (unsigned i = 0; i < n; i++)
+        pfd[i] = (struct pollfd){.fd = nic->efd[i], .events = POLLIN};
+    pfd[n] = (struct pollfd){.fd = nic->stop_fd, .events = POLLIN};
+    for (;;) {
+        if (poll(pfd, n + 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (pfd[n].revents)
+            break;
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t v;
+            if (!(pfd[i].revents & POLLIN) || read(nic->efd[i], &v, sizeof(v)) != sizeof(v))
+                continue;
+            virtio_net_process(nic->vf[i]);
+        }
+    }
+    return NULL;
+}
+
+static int setup_vf_port(struct nic *nic, unsigned k, char *err, size_t errlen)
+{
+    const struct nic_vf_config *v = &nic->cfg.vf[k];
+    int ret = pfswitch_set_mac(&nic->sw, k, v->mac, false);
+    if (!ret)
+        ret = pfswitch_set_vlan(&nic->sw, k, v->vlan);
+    if (!ret)
+        ret = pfswitch_set_spoofchk(&nic->sw, k, v->spoofchk);
+    if (!ret)
+        ret = pfswitch_set_trust(&nic->sw, k, v->trust);
+    if (ret) {
+        snprintf(err, errlen, "--nic: vf%u: cannot configure the switch port: %s", k,
+                 strerror(-ret));
+        return ret;
+    }
+    if (v->pcap) {
+        ret = uplink_pcap_open(&nic->tap[k], v->pcap, err, errlen);
+        if (ret)
+            return ret;
+        pfswitch_set_tap(&nic->sw, k, uplink_pcap_tap, nic->tap[k]);
+    }
+    return 0;
+}
+
+static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct bus *bus,
+                      struct irqchip *ic, const struct gmem *gm, int vm_fd, char *err,
+                      size_t errlen)
+{
+    int ret = nicopt_parse(spec, &nic->cfg, err, errlen);
+    if (ret)
+        return ret;
+    nic->cfg_parsed = true;
+    if (ns->nvfs + nic->cfg.vfs > MEMMAP_VIRTIO_MAX) {
+        snprintf(err, errlen, "--nic: %u VFs in all, more than the %d virtio-mmio windows",
+                 ns->nvfs + nic->cfg.vfs, MEMMAP_VIRTIO_MAX);
+        return -EINVAL;
+    }
+    nic->first = ns->nvfs;
+    ret = pfswitch_init(&nic->sw, nic->cfg.vfs);
+    if (ret) {
+        snprintf(err, errlen, "--nic: cannot create the switch: %s", strerror(-ret));
+        return ret;
+    }
+    nic->sw_init = true;
+    if (nic->cfg.uplink == NIC_UPLINK_PCAP)
+        ret = uplink_open_pcap(&nic->up, nic->cfg.uplink_pcap, err, errlen);
+    else if ((ret = uplink_open_sink(&nic->up)) != 0)
+        snprintf(err, errlen, "--nic: cannot open the uplink: %s", strerror(-ret));
+    if (ret)
+        return ret;
+    nic->up_open = true;
+    pfswitch_attach(&nic->sw, PFSWITCH_UPLINK, &uplink_port_ops, &nic->up);
+
+    bool ioeventfd = nic->cfg.notify == NIC_NOTIFY_IOEVENTFD;
+    for (unsigned k = 0; k < nic->cfg.vfs; k++) {
+        unsigned w = nic->first + k;
+        ret = setup_vf_port(nic, k, err, errlen);
+        if (ret)
+            return ret;
+        nic->vf[k] = calloc(1, sizeof(*nic->vf[k]));
+        if (!nic->vf[k]) {
+            snprintf(err, errlen, "--nic: out of memory");
+            return -ENOMEM;
+        }
+        struct irq_line line;
+        irqchip_line(ic, MEMMAP_VIRTIO_IRQ_BASE + w, &line);
+        ret = virtio_net_init(nic->vf[k], gm, &line, &nic->sw, k, nic->cfg.event_idx);
+        if (ret) {
+            free(nic->vf[k]);
+            nic->vf[k] = NULL;
+            snprintf(err, errlen, "--nic: vf%u: cannot create the device: %s", k, strerror(-ret));
+            return ret;
+        }
+        virtio_net_attach(nic->vf[k]);
+        snprintf(ns->names[w], sizeof(ns->names[w]), "vf%u", w);
+        struct bus_dev d = {
+            ns->names[w],         BUS_MMIO,       window_base(w),   VIRTIO_MMIO_WINDOW_SIZE,
+            &virtio_mmio_bus_ops, &nic->vf[k]->t, virtio_mmio_regs, virtio_mmio_nregs};
+        ret = bus_register(bus, &d);
+        if (ret) {
+            snprintf(err, errlen, "bus: cannot register %s: %s", ns->names[w], strerror(-ret));
+            return ret;
+        }
+        ns->nvfs++;
+        if (!ioeventfd)
+            continue;
+        nic->efd[k] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (nic->efd[k] < 0) {
+            ret = -errno;
+            snprintf(err, errlen, "nic: eventfd failed: %s", strerror(-ret));
+            return ret;
+        }
+        /* No datamatch: any queue's kick wakes the thread, which processes TX and ctrl. The VM
+         * keeps its own reference; VM teardown removes the registration. */
+        struct kvm_ioeventfd io = {
+            .addr = window_base(w) + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4, .fd = nic->efd[k]};
+        if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
+            ret = -errno;
+            snprintf(err, errlen, "KVM: ioctl (IOEVENTFD) for %s failed: %s", ns->names[w],
+                     strerror(-ret));
+            return ret;
+        }
+    }
+    if (!ioeventfd)
+        return 0;
+    nic->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (nic->stop_fd < 0) {
+        ret = -errno;
+        snprintf(err, errlen, "nic: eventfd failed: %s", strerror(-ret));
+        return ret;
+    }
+    ret = -pthread_create(&nic->thread, NULL, io_thread, nic);
+    if (ret) {
+        snprintf(err, errlen, "nic: cannot start the I/O thread: %s", strerror(-ret));
+        return ret;
+    }
+    nic->thread_started = true;
+    char tname[16];
+    snprintf(tname, sizeof(tname), "nic%u-io", (unsigned)(nic - ns->nic));
+    pthread_setname_np(nic->thread, tname);
+    return 0;
+}
+
+int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs, struct bus *bus,
+                   struct irqchip *ic, const struct gmem *gm, int vm_fd, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (nspecs == 0 || nspecs > MEMMAP_VIRTIO_MAX) {
+        snprintf(err, errlen, "--nic: at most %d NICs", MEMMAP_VIRTIO_MAX);
+        return -EINVAL;
+    }
+    struct nics *ns = calloc(1, sizeof(*ns));
+    if (!ns) {
+        snprintf(err, errlen, "--nic: out of memory");
+        return -ENOMEM;
+    }
+    for (unsigned i = 0; i < MEMMAP_VIRTIO_MAX; i++) {
+        ns->nic[i].stop_fd = -1;
+        for (unsigned k = 0; k < NICOPT_MAX_VFS; k++)
+            ns->nic[i].efd[k] = -1;
+    }
+    for (unsigned i = 0; i < nspecs; i++) {
+        ns->n = i + 1; /* destroy undoes what create_nic did of this one too */
+        int ret = create_nic(ns, &ns->nic[i], specs[i], bus, ic, gm, vm_fd, err, errlen);
+        if (ret) {
+            nic_destroy_all(ns, NULL);
+            return ret;
+        }
+    }
+    *out = ns;
+    return 0;
+}
+
+int nic_append_cmdline(const struct nics *n, char *bootargs, size_t size)
+{
+    size_t len = strlen(bootargs), at = len;
+    for (unsigned w = 0; n && w < n->nvfs; w++) {
+        int r = snprintf(bootargs + at, size - at, "%svirtio_mmio.device=4K@0x%" PRIx64 ":%u",
+                         at ? " " : "", window_base(w), MEMMAP_VIRTIO_IRQ_BASE + w);
+        if (r < 0 || (size_t)r >= size - at) {
+            bootargs[len] = '\0';
+            return -E2BIG;
+        }
+        at += (size_t)r;
+    }
+    return 0;
+}
+
+void nic_fdt(const struct nics *n, struct fdt_machine *m)
+{
+    m->nnics = 0;
+    for (unsigned i = 0; n && i < n->n; i++) {
+        m->nics[i].first = n->nic[i].first;
+        m->nics[i].nvfs = n->nic[i].cfg.vfs;
+        m->nnics = i + 1;
+    }
+}
+
+static void report_vf(FILE *f, struct nic *nic, unsigned k, unsigned w)
+{
+    struct pfswitch_port_stats st;
+    struct virtio_net_stats vs = {0};
+    if (pfswitch_stats(&nic->sw, k, &st))
+        return;
+    if (nic->vf[k])
+        virtio_net_get_stats(nic->vf[k], &vs);
+    fprintf(f, "%svf%u rx %" PRIu64 " tx %" PRIu64, w ? "; " : "", w, st.rx_packets, st.tx_packets);
+    for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
+        if (st.tx_drops[r])
+            fprintf(f, " tx-%s %" PRIu64, pfswitch_drop_name(r), st.tx_drops[r]);
+        if (st.rx_drops[r])
+            fprintf(f, " rx-%s %" PRIu64, pfswitch_drop_name(r), st.rx_drops[r]);
+    }
+    if (vs.tx_oversize)
+        fprintf(f, " tx-oversize %" PRIu64, vs.tx_oversize);
+    if (vs.tx_bad_hdr)
+        fprintf(f, " tx-bad-header %" PRIu64, vs.tx_bad_hdr);
+    if (vs.rx_small)
+        fprintf(f, " rx-small-buffer %" PRIu64, vs.rx_small);
+    if (vs.resets)
+        fprintf(f, " needs-reset %" PRIu64, vs.resets);
+}
+
+int nic_destroy_all(struct nics *ns, FILE *report)
+{
+    int status = 0;
+    if (!ns)
+        return 0;
+    if (report && ns->nvfs) {
+        fprintf(report, "minivmm: nic: ");
+        for (unsigned i = 0; i < ns->n; i++)
+            for (unsigned k = 0; k < ns->nic[i].cfg.vfs && ns->nic[i].vf[k]; k++)
+                report_vf(report, &ns->nic[i], k, ns->nic[i].first + k);
+        fprintf(report, "\n");
+    }
+    for (unsigned i = ns->n; i-- > 0;) {
+        struct nic *nic = &ns->nic[i];
+        if (nic->thread_started) {
+            uint64_t one = 1;
+            if (write(nic->stop_fd, &one, sizeof(one)) != sizeof(one))
+                abort(); /* cannot happen for a fresh eventfd; a hung join is worse */
+            pthread_join(nic->thread, NULL);
+        }
+        if (nic->stop_fd >= 0)
+            close(nic->stop_fd);
+        for (unsigned k = NICOPT_MAX_VFS; k-- > 0;) {
+            if (nic->vf[k]) {
+                pfswitch_attach(&nic->sw, k, NULL, NULL);
+                virtio_net_destroy(nic->vf[k]);
+                free(nic->vf[k]);
+            }
+            if (nic->efd[k] >= 0)
+                close(nic->efd[k]);
+            if (nic->tap[k]) {
+                pfswitch_set_tap(&nic->sw, k, NULL, NULL);
+                if (uplink_pcap_close(nic->tap[k]))
+                    status = -EIO;
+            }
+        }
+        if (nic->up_open) {
+            pfswitch_attach(&nic->sw, PFSWITCH_UPLINK, NULL, NULL);
+            if (uplink_close(&nic->up))
+                status = -EIO;
+        }
+        if (nic->sw_init)
+            pfswitch_destroy(&nic->sw);
+        if (nic->cfg_parsed)
+            nicopt_free(&nic->cfg);
+    }
+    free(ns);
+    return status;
+}
