@@ -28,11 +28,15 @@
  * count_egress_drop() and egress() are the only places that count outcomes); no port's MAC
  * appears twice in one VLAN. The tag insertion/removal buffers live in struct pfswitch and are
  * used under the lock only. Locking: pfswitch.h (one mutex, callbacks called with it held).
+ * The one place that drops the lock mid-call is the max_tx_rate wait in pfswitch_tx_from_vf():
+ * it sleeps unlocked and re-takes the bucket decision after waking (the rate may have changed);
+ * ports are never removed, so the port pointer stays valid.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pfswitch.h"
 
@@ -365,6 +369,66 @@ static void count_offered(struct pfswitch *sw, struct pfswitch_port *src, const 
         src->tap(src->tap_opaque, frame, len);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void pfswitch_bucket_set(struct pfswitch_bucket *b, unsigned mbit, unsigned max_frame, uint64_t now)
+{
+    uint64_t depth;
+
+    b->rate = (uint64_t)mbit * 125000u;
+    depth = b->rate * PFSWITCH_RATE_BURST_MS / 1000;
+    if (depth < 2 * (uint64_t)max_frame)
+        depth = 2 * (uint64_t)max_frame;
+    b->depth = depth * 1000000000u; /* <= 1.25e17 at PFSWITCH_RATE_MAX: no overflow */
+    b->tokens = b->depth;
+    b->last_ns = now;
+}
+
+uint64_t pfswitch_bucket_take(struct pfswitch_bucket *b, uint64_t now, size_t len)
+{
+    uint64_t need = (uint64_t)len * 1000000000u;
+
+    if (!b->rate)
+        return 0;
+    if (now > b->last_ns) {
+        uint64_t dt = now - b->last_ns, room = b->depth - b->tokens;
+        /* dt * rate could overflow for long idle times: compare against the time to fill. */
+        b->tokens = dt > room / b->rate ? b->depth : b->tokens + dt * b->rate;
+        b->last_ns = now;
+    }
+    if (need > b->depth)
+        need = b->depth; /* a frame larger than the bucket: wait for a full bucket */
+    if (b->tokens >= need) {
+        b->tokens -= need;
+        return 0;
+    }
+    return (need - b->tokens + b->rate - 1) / b->rate;
+}
+
+/* max_tx_rate: wait (lock dropped) until the port's bucket holds the frame. */
+static void rate_wait(struct pfswitch *sw, struct pfswitch_port *src, size_t len)
+{
+    bool counted = false;
+    uint64_t wait;
+
+    while ((wait = pfswitch_bucket_take(&src->bucket, now_ns(), len)) != 0) {
+        struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
+        if (!counted)
+            src->stats.rate_waits++;
+        counted = true;
+        src->stats.rate_wait_ns += wait;
+        sw_unlock(sw);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        sw_lock(sw);
+    }
+}
+
 int pfswitch_tx_from_vf(struct pfswitch *sw, unsigned port, const void *frame, size_t len)
 {
     const uint8_t *f = frame;
@@ -377,6 +441,11 @@ int pfswitch_tx_from_vf(struct pfswitch *sw, unsigned port, const void *frame, s
         sw_unlock(sw);
         return -EINVAL;
     }
+    if (src->bucket.rate)
+        rate_wait(sw, src, len);
+    src->stats.tx_last_ns = now_ns();
+    if (!src->stats.tx_first_ns)
+        src->stats.tx_first_ns = src->stats.tx_last_ns;
     count_offered(sw, src, frame, len);
     if (len < PFSWITCH_ETH_HLEN)
         count_ingress_drop(sw, src, PFSWITCH_DROP_RUNT);
@@ -522,6 +591,16 @@ int pfswitch_set_link_state(struct pfswitch *sw, unsigned port, enum pfswitch_li
     WITH_GUEST_PORT(sw, port, p->link_state = st);
 }
 
+int pfswitch_set_max_tx_rate(struct pfswitch *sw, unsigned port, unsigned mbit)
+{
+    if (mbit > PFSWITCH_RATE_MAX)
+        return -EINVAL;
+    WITH_GUEST_PORT(sw, port, {
+        p->max_tx_rate = mbit;
+        pfswitch_bucket_set(&p->bucket, mbit, sw->mtu + PFSWITCH_ETH_HLEN, now_ns());
+    });
+}
+
 int pfswitch_set_allmulti(struct pfswitch *sw, unsigned port, bool on)
 {
     WITH_GUEST_PORT(sw, port, p->allmulti = on);
@@ -607,6 +686,7 @@ int pfswitch_port_info(struct pfswitch *sw, unsigned port, struct pfswitch_port_
         info->allmulti = p->allmulti;
         info->link_state = p->link_state;
         info->link_up = port_link_up(sw, p);
+        info->max_tx_rate = p->max_tx_rate;
     });
 }
 

@@ -69,8 +69,32 @@ struct pfswitch_port_stats {
     uint64_t rx_broadcast, rx_multicast; /* of rx_packets */
     uint64_t tx_drops[PFSWITCH_DROP_NR]; /* frames this port sent, dropped at ingress */
     uint64_t rx_drops[PFSWITCH_DROP_NR]; /* copies toward this port, dropped at egress */
-    uint64_t refused; /* guest requests refused with -EPERM (MAC change, promisc, uc filter) */
+    uint64_t refused;      /* guest requests refused with -EPERM (MAC change, promisc, uc filter) */
+    uint64_t rate_waits;   /* frames that waited for max_tx_rate tokens (never dropped) */
+    uint64_t rate_wait_ns; /* total wait */
+    uint64_t tx_first_ns, tx_last_ns; /* CLOCK_MONOTONIC of the first and last offered frame */
 };
+
+/* A token bucket for `max_tx_rate` (IFLA_VF_RATE): tokens are frame bytes (Ethernet header to
+ * payload, as handed to the switch; no preamble, FCS or gap), kept in byte-nanoseconds so that
+ * integer arithmetic loses nothing. It starts full; its depth is PFSWITCH_RATE_BURST_MS of
+ * traffic but at least two maximum-size frames, so bytes taken over any interval T stay below
+ * depth + rate * T. */
+#define PFSWITCH_RATE_MAX 1000000 /* Mbit/s (1 Tbit/s) */
+#define PFSWITCH_RATE_BURST_MS 1
+struct pfswitch_bucket {
+    uint64_t rate;   /* bytes per second, 0 = unlimited */
+    uint64_t depth;  /* byte-ns */
+    uint64_t tokens; /* byte-ns, <= depth */
+    uint64_t last_ns;
+};
+
+/* (Re)configure: mbit 0 = unlimited; the bucket is refilled. */
+void pfswitch_bucket_set(struct pfswitch_bucket *b, unsigned mbit, unsigned max_frame,
+                         uint64_t now_ns);
+/* Take `len` bytes at time now_ns: 0 when taken, else the nanoseconds to wait before trying
+ * again (nothing taken). */
+uint64_t pfswitch_bucket_take(struct pfswitch_bucket *b, uint64_t now_ns, size_t len);
 
 struct pfswitch_totals {
     uint64_t offered, replicas, delivered, dropped;
@@ -91,7 +115,8 @@ struct pfswitch_port_info {
     uint16_t vlan;
     bool spoofchk, trust, promisc, allmulti;
     enum pfswitch_link_state link_state;
-    bool link_up; /* effective */
+    bool link_up;         /* effective */
+    unsigned max_tx_rate; /* Mbit/s, 0 = unlimited */
 };
 
 struct pfswitch_port {
@@ -105,6 +130,8 @@ struct pfswitch_port {
     bool mc_overflow; /* the guest's multicast list did not fit: accept all multicast */
     enum pfswitch_link_state link_state;
     unsigned n_uc, n_mc;
+    unsigned max_tx_rate; /* Mbit/s */
+    struct pfswitch_bucket bucket;
     uint8_t uc[PFSWITCH_FILTER_MAX][6], mc[PFSWITCH_FILTER_MAX][6];
     struct pfswitch_port_stats stats;
 };
@@ -137,7 +164,8 @@ int pfswitch_set_tap(struct pfswitch *sw, unsigned port, pfswitch_tap_fn tap, vo
 
 /* Frames: 0 when the switch took the frame (whatever became of it: see the counters), -EINVAL
  * for a bad port or a NULL frame with len > 0 (a caller bug, not counted). The frame must be
- * in host memory the guest cannot write: it is read more than once (checks, then copies). */
+ * in host memory the guest cannot write: it is read more than once (checks, then copies).
+ * pfswitch_tx_from_vf() may sleep for the port's max_tx_rate (see pfswitch_set_max_tx_rate). */
 int pfswitch_tx_from_vf(struct pfswitch *sw, unsigned port, const void *frame, size_t len);
 int pfswitch_rx_from_uplink(struct pfswitch *sw, const void *frame, size_t len);
 
@@ -151,6 +179,11 @@ int pfswitch_set_spoofchk(struct pfswitch *sw, unsigned port, bool on);
 /* Revoking trust also turns promiscuous mode off and empties the unicast filter list. */
 int pfswitch_set_trust(struct pfswitch *sw, unsigned port, bool on);
 int pfswitch_set_link_state(struct pfswitch *sw, unsigned port, enum pfswitch_link_state st);
+/* `max_tx_rate` in Mbit/s (0 = unlimited, at most PFSWITCH_RATE_MAX: -EINVAL). Frames over the
+ * rate are not dropped: pfswitch_tx_from_vf() sleeps (without the switch lock) until the
+ * bucket holds them, so the VF's TX processing pauses as a real NIC's does. Counted in
+ * rate_waits/rate_wait_ns of the port. */
+int pfswitch_set_max_tx_rate(struct pfswitch *sw, unsigned port, unsigned mbit);
 /* The uplink's carrier, which ports in link state auto follow. */
 int pfswitch_set_uplink_link(struct pfswitch *sw, bool up);
 /* PFSWITCH_MTU_MIN..PFSWITCH_MTU_MAX, for every port. 0 or -EINVAL. */

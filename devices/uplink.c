@@ -1,6 +1,10 @@
 /*
- * uplink.c: the switch's uplink back-ends (sink, pcap:FILE) and the pcap writer, which loads
- * libpcap at run time with dlopen.
+ * uplink.c: the switch's uplink back-ends (sink, pcap:FILE, dgram:L:R, tap:NAME, tap-fd:N) and
+ * the pcap writer, which loads libpcap at run time with dlopen.
+ *
+ * The RX thread of a socket/tap uplink polls {fd, stop_fd}; it holds no lock while it waits
+ * and calls uplink_input() (uplink lock, then the switch) per frame. uplink_close() writes
+ * stop_fd and joins before closing the fd, so the thread never sees a closed descriptor.
  *
  * libpcap is resolved once per process, under load_lock, the first time a capture is opened:
  * pcap_open_dead, pcap_dump_open, pcap_dump, pcap_dump_flush, pcap_dump_close, pcap_close
@@ -13,14 +17,24 @@
  * truncated in the file with their original length recorded, as libpcap does. Locking:
  * uplink.h (per-object leaf mutexes).
  */
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "uplink.h"
 
@@ -218,11 +232,195 @@ static void sink_close(struct uplink *up)
 static const struct uplink_ops sink_ops = {.name = "sink", .tx = sink_tx, .close = sink_close};
 static const struct uplink_ops pcap_ops = {.name = "pcap", .tx = sink_tx, .close = sink_close};
 
+static int fd_tx(struct uplink *up, const void *frame, size_t len)
+{
+    ssize_t n = write(up->fd, frame, len); /* non-blocking fd: never waits */
+    return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+static void fd_close(struct uplink *up)
+{
+    if (up->fd >= 0)
+        close(up->fd);
+    up->fd = -1;
+}
+
+static const struct uplink_ops dgram_ops = {.name = "dgram", .tx = fd_tx, .close = fd_close};
+static const struct uplink_ops tap_ops = {.name = "tap", .tx = fd_tx, .close = fd_close};
+
 static int uplink_init(struct uplink *up, const struct uplink_ops *ops)
 {
     memset(up, 0, sizeof(*up));
     up->ops = ops;
+    up->fd = -1;
+    up->stop_fd = -1;
     return -pthread_mutex_init(&up->lock, NULL);
+}
+
+int uplink_open_dgram(struct uplink *up, unsigned local_port, unsigned remote_port, char *err,
+                      size_t errlen)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int r;
+
+    if (!local_port || local_port > 65535 || !remote_port || remote_port > 65535) {
+        snprintf(err, errlen, "uplink: dgram: ports must be 1-65535");
+        return -EINVAL;
+    }
+    r = uplink_init(up, &dgram_ops);
+    if (r) {
+        snprintf(err, errlen, "uplink: mutex: %s", strerror(-r));
+        return r;
+    }
+    up->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (up->fd < 0) {
+        r = -errno;
+        snprintf(err, errlen, "uplink: dgram: socket failed: %s", strerror(-r));
+        goto err_mutex;
+    }
+    a.sin_port = htons((uint16_t)local_port);
+    if (bind(up->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "uplink: dgram: cannot bind 127.0.0.1:%u: %s (choose another port)",
+                 local_port, strerror(-r));
+        goto err_close;
+    }
+    /* Connected: send() goes to the peer, and only the peer's datagrams are received. */
+    a.sin_port = htons((uint16_t)remote_port);
+    if (connect(up->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "uplink: dgram: cannot connect to 127.0.0.1:%u: %s", remote_port,
+                 strerror(-r));
+        goto err_close;
+    }
+    return 0;
+
+err_close:
+    close(up->fd);
+err_mutex:
+    pthread_mutex_destroy(&up->lock);
+    return r;
+}
+
+int uplink_open_tap(struct uplink *up, const char *name, int fd, char *err, size_t errlen)
+{
+    int r = uplink_init(up, &tap_ops);
+
+    if (r) {
+        snprintf(err, errlen, "uplink: mutex: %s", strerror(-r));
+        return r;
+    }
+    if (!name) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+            r = -errno;
+            snprintf(err, errlen, "uplink: tap-fd:%d: not an open file descriptor: %s", fd,
+                     strerror(-r));
+            goto err_mutex;
+        }
+        struct ifreq cur;
+        memset(&cur, 0, sizeof(cur));
+        /* Frames must be bare Ethernet: a tun, or a tap without IFF_NO_PI (4-byte header). */
+        if (ioctl(fd, TUNGETIFF, &cur) < 0 ||
+            (cur.ifr_flags & (IFF_TAP | IFF_TUN | IFF_NO_PI)) != (IFF_TAP | IFF_NO_PI)) {
+            snprintf(err, errlen,
+                     "uplink: tap-fd:%d: not a tap opened with IFF_TAP | IFF_NO_PI (TUNSETIFF)",
+                     fd);
+            r = -EINVAL;
+            goto err_mutex;
+        }
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        up->fd = fd;
+        return 0;
+    }
+    struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+    if (!*name || strlen(name) >= sizeof(ifr.ifr_name)) {
+        snprintf(err, errlen, "uplink: tap: '%s': a name of 1-%zu characters", name,
+                 sizeof(ifr.ifr_name) - 1);
+        r = -EINVAL;
+        goto err_mutex;
+    }
+    memcpy(ifr.ifr_name, name, strlen(name));
+    up->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (up->fd < 0) {
+        r = -errno;
+        snprintf(err, errlen, "uplink: tap:%s: cannot open /dev/net/tun: %s", name, strerror(-r));
+        goto err_mutex;
+    }
+    if (ioctl(up->fd, TUNSETIFF, &ifr) < 0) {
+        r = -errno;
+        snprintf(err, errlen,
+                 "uplink: tap:%s: TUNSETIFF failed: %s (needs CAP_NET_ADMIN, or a tap owned by "
+                 "this user; not a tun device)",
+                 name, strerror(-r));
+        close(up->fd);
+        goto err_mutex;
+    }
+    return 0;
+
+err_mutex:
+    pthread_mutex_destroy(&up->lock);
+    return r;
+}
+
+static void *rx_thread(void *arg)
+{
+    struct uplink *up = arg;
+    uint8_t buf[65536]; /* > any UDP payload: read() never truncates a datagram */
+    struct pollfd pfd[2] = {{.fd = up->fd, .events = POLLIN},
+                            {.fd = up->stop_fd, .events = POLLIN}};
+
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (pfd[1].revents)
+            break;
+        for (;;) {
+            ssize_t n = read(up->fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                break; /* EAGAIN, or ECONNREFUSED from an earlier send: nothing to read */
+            if ((size_t)n < PFSWITCH_ETH_HLEN || (size_t)n > PFSWITCH_MAX_FRAME) {
+                pthread_mutex_lock(&up->lock);
+                if ((size_t)n < PFSWITCH_ETH_HLEN)
+                    up->rx_runt++;
+                else
+                    up->rx_oversize++;
+                pthread_mutex_unlock(&up->lock);
+                continue;
+            }
+            uplink_input(up, up->sw, buf, (size_t)n);
+        }
+        if (pfd[0].revents & (POLLHUP | POLLNVAL))
+            break; /* the tap went away (POLLERR, a pending ICMP error, was consumed by read) */
+    }
+    return NULL;
+}
+
+int uplink_start(struct uplink *up, struct pfswitch *sw, const char *thread_name)
+{
+    int r;
+
+    if (up->fd < 0)
+        return 0;
+    up->sw = sw;
+    up->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (up->stop_fd < 0)
+        return -errno;
+    r = -pthread_create(&up->thread, NULL, rx_thread, up);
+    if (r) {
+        close(up->stop_fd);
+        up->stop_fd = -1;
+        return r;
+    }
+    up->thread_started = true;
+    if (thread_name)
+        pthread_setname_np(up->thread, thread_name);
+    return 0;
 }
 
 int uplink_open_sink(struct uplink *up)
@@ -248,6 +446,16 @@ int uplink_close(struct uplink *up)
 {
     int r;
 
+    if (up->thread_started) {
+        uint64_t one = 1;
+        if (write(up->stop_fd, &one, sizeof(one)) != sizeof(one))
+            abort(); /* cannot fail for a fresh eventfd; a hung join is worse */
+        pthread_join(up->thread, NULL);
+        up->thread_started = false;
+    }
+    if (up->stop_fd >= 0)
+        close(up->stop_fd);
+    up->stop_fd = -1;
     up->ops->close(up);
     r = uplink_pcap_close(up->cap);
     up->cap = NULL;

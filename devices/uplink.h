@@ -4,7 +4,17 @@
  * An uplink is a struct uplink with a small const ops struct {tx, close}:
  *   sink        counts and drops every frame (the default);
  *   pcap:FILE   a sink that also writes every frame crossing the uplink, both directions, to
- *               FILE as a pcap file (LINKTYPE_ETHERNET, microsecond timestamps).
+ *               FILE as a pcap file (LINKTYPE_ETHERNET, microsecond timestamps);
+ *   dgram:L:R   UDP on 127.0.0.1 only: bound to port L, sends to port R; one Ethernet frame per
+ *               datagram, no header (QEMU's `-netdev dgram` with inet local/remote addresses);
+ *   tap:NAME    a Linux tap device (/dev/net/tun, IFF_TAP | IFF_NO_PI), existing or created;
+ *   tap-fd:N    an already open tap file descriptor (inherited; closed at the end).
+ * The socket and tap back-ends receive on their own thread, started by uplink_start() and
+ * stopped by uplink_close(): each datagram or read is one frame, handed to uplink_input().
+ * Datagrams shorter than an Ethernet header (runt) or longer than PFSWITCH_MAX_FRAME
+ * (oversize) are counted in the uplink and not offered to the switch. Sends never block: a
+ * full socket or tap queue, or no peer listening, is an -EAGAIN/-ECONNREFUSED the switch counts
+ * as an `error` drop on the uplink.
  * The switch sends frames with uplink_tx() (connect it with pfswitch_attach(sw, PFSWITCH_UPLINK,
  * &uplink_port_ops, up)); a back-end that receives frames from a network hands them to the
  * switch with uplink_input(), which captures them first.
@@ -23,6 +33,7 @@
 #define MINIVMM_UPLINK_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +58,12 @@ struct uplink {
     struct uplink_pcap *cap;       /* NULL: no capture */
     uint64_t tx_packets, tx_bytes; /* switch -> network */
     uint64_t rx_packets, rx_bytes; /* network -> switch */
+    uint64_t rx_runt, rx_oversize; /* bad datagrams/reads, not offered */
+    int fd;                        /* socket or tap, -1 for sink/pcap */
+    int stop_fd;                   /* eventfd stopping the RX thread, -1 */
+    struct pfswitch *sw;           /* where the RX thread sends frames */
+    pthread_t thread;
+    bool thread_started;
 };
 
 /* A sink. 0 or -errno. */
@@ -54,6 +71,13 @@ int uplink_open_sink(struct uplink *up);
 /* A sink capturing to `path` (created or truncated). 0 or -errno with a one-line message in err
  * (libpcap missing, file not writable). */
 int uplink_open_pcap(struct uplink *up, const char *path, char *err, size_t errlen);
+/* dgram:local:remote on 127.0.0.1. 0 or -errno with a one-line message (port in use ...). */
+int uplink_open_dgram(struct uplink *up, unsigned local_port, unsigned remote_port, char *err,
+                      size_t errlen);
+/* tap:NAME (created if missing; needs CAP_NET_ADMIN) or, with name NULL, tap-fd:fd. */
+int uplink_open_tap(struct uplink *up, const char *name, int fd, char *err, size_t errlen);
+/* Starts the RX thread (dgram, tap) feeding `sw`; a no-op for sink and pcap. 0 or -errno. */
+int uplink_start(struct uplink *up, struct pfswitch *sw, const char *thread_name);
 /* Closes the back-end and its capture (flushing it). 0, or -EIO if capture writes failed. */
 int uplink_close(struct uplink *up);
 

@@ -406,4 +406,9 @@ void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st)
     pthread_mutex_lock(&vn->tx_lock);
     *st = vn->stats;
     pthread_mutex_unlock(&vn->tx_lock);
+    /* Every violation that set NEEDS_RESET: the ring checks in virtqueue_pop() and the
+     * transport's as well as hostile() here (which goes through virtio_mmio_needs_reset()). */
+    pthread_mutex_lock(&vn->t.lock);
+    st->resets = vn->t.guest_errors;
+    pthread_mutex_unlock(&vn->t.lock);
 }

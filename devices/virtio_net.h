@@ -49,7 +49,7 @@ struct virtio_net_stats {
     uint64_t rx_frames;   /* written into RX buffers */
     uint64_t rx_small;    /* RX buffers too small for the frame (no MRG_RXBUF): dropped */
     uint64_t ctrl_ok, ctrl_err;
-    uint64_t resets; /* NEEDS_RESET raised by this device (hostile TX/ctrl input) */
+    uint64_t resets; /* violations that set NEEDS_RESET: rings, queue set-up, TX/ctrl input */
 };
 
 struct virtio_net {

@@ -9,6 +9,7 @@
  *   bench.exits  timed loops of VM exits (bench.c)
  *   mm.selftest, mm.demo, mm.bench  memory management (mm/mmcmd.c)
  *   net.ping, net.echo, net.tx, net.selftest  networking (net/netcmd.c)
+ *   net.hostile  hostile virtio descriptors on vf0: NEEDS_RESET, isolation, reset (net/hostile.c)
  */
 #include "commands.h"
 
@@ -71,6 +72,7 @@ static const struct command {
     {"net.echo", cmd_net_echo},
     {"net.tx", cmd_net_tx},
     {"net.selftest", cmd_net_selftest},
+    {"net.hostile", cmd_net_hostile},
 };
 
 int command_run(const struct cmdline *cl)

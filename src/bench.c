@@ -1,5 +1,6 @@
 /*
- * bench.c: `minivmm bench exits` and `minivmm bench boot`, the benchmark harness.
+ * bench.c: `minivmm bench exits` and `minivmm bench boot`, the benchmark harness (and its
+ * helpers, bench.h, for `minivmm bench net` in benchnet.c).
  *
  * Every measurement is a child process: minivmm itself (/proc/self/exe), or a bare-KVM
  * reference program from the build tree (tools/barekvm, tools/pvhboot), or QEMU. Variants
@@ -12,7 +13,7 @@
  *          --exit-log. The guest times its own loops with the TSC, in batches, and prints
  *          them; the harness takes the median batch from that line, so boot, teardown and
  *          stalls of a shared host are not in the figures. ioeventfd runs get their drain
- *          thread a CPU of its own (struct placement).
+ *          thread a CPU of its own (struct bench_placement).
  *   boot   whole-process wall time, spawn to reaped, for build/guest/trivial.elf (print a
  *          line, write the exit port) under pvhboot, `minivmm run -q` and QEMU microvm. A run
  *          that fails, times out or prints the wrong thing is a failure, not a time.
@@ -42,12 +43,10 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "benchnet.h"
 
 extern char **environ;
 
-#define OUT_MAX (64 * 1024)
-#define ERR_MAX (16 * 1024)
-#define MAX_ARGS 32
 #define EXITS_TIMEOUT_MS 120000
 #define BOOT_TIMEOUT_MS 20000
 
@@ -55,13 +54,6 @@ extern char **environ;
 #define EXITS_LOG_TARGET_PCT 20.0
 #define BOOT_TARGET_RATIO 1.3 /* minivmm / bare-KVM */
 #define BOOT_QEMU_TARGET 10.0 /* QEMU / minivmm */
-
-struct paths {
-    char self[PATH_MAX];
-    char dir[PATH_MAX]; /* where minivmm lives: the build directory */
-    char tools[PATH_MAX];
-    char tool[PATH_MAX]; /* scratch for one tool's path */
-};
 
 /*
  * Where an ioeventfd run's threads go: the child starts on main_cpu (every thread it creates
@@ -71,22 +63,11 @@ struct paths {
  * preempts the vCPU (~9 us here instead of ~0.6 us), and which of the two a run gets is
  * chance: docs/BENCHMARKS.md.
  */
-struct placement {
+struct bench_placement {
     int main_cpu, drain_cpu;
 };
 
-struct child {
-    int status; /* exit status; 128+N on signal N; -1 when it did not start */
-    bool timed_out;
-    bool placed; /* with a placement: the drain thread was found and moved */
-    uint64_t ns; /* spawn to reaped */
-    size_t outlen, errlen;
-    char out[OUT_MAX + 1];
-    char err[ERR_MAX + 1];
-};
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+int bench_usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -107,7 +88,7 @@ static uint64_t now_ns(void)
 /* ---- paths ---- */
 
 /* dir/name into buf; a path too long for buf becomes "" (and then is not found). */
-static const char *join(char *buf, size_t len, const char *dir, const char *name)
+const char *bench_join(char *buf, size_t len, const char *dir, const char *name)
 {
     int n = snprintf(buf, len, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= len)
@@ -115,7 +96,7 @@ static const char *join(char *buf, size_t len, const char *dir, const char *name
     return buf;
 }
 
-static int find_self(struct paths *p)
+int bench_find_self(struct bench_paths *p)
 {
     ssize_t n = readlink("/proc/self/exe", p->self, sizeof(p->self) - 1);
     if (n <= 0) {
@@ -128,12 +109,12 @@ static int find_self(struct paths *p)
     char *slash = strrchr(p->dir, '/');
     if (slash)
         *slash = '\0';
-    join(p->tools, sizeof(p->tools), p->dir, "tools");
+    bench_join(p->tools, sizeof(p->tools), p->dir, "tools");
     return 0;
 }
 
 /* `what` must exist (and be executable when `exec`); the message says where it was sought. */
-static int need_file(const char *path, bool exec, const char *what, const char *option)
+int bench_need_file(const char *path, bool exec, const char *what, const char *option)
 {
     if (access(path, exec ? X_OK : R_OK) == 0)
         return 0;
@@ -144,13 +125,13 @@ static int need_file(const char *path, bool exec, const char *what, const char *
     return -1;
 }
 
-static const char *tool_path(struct paths *p, const char *name)
+static const char *tool_path(struct bench_paths *p, const char *name)
 {
-    return join(p->tool, sizeof(p->tool), p->tools, name);
+    return bench_join(p->tool, sizeof(p->tool), p->tools, name);
 }
 
 /* The first executable `name` on $PATH, or NULL. */
-static const char *search_path(const char *name, char *buf, size_t len)
+const char *bench_search_path(const char *name, char *buf, size_t len)
 {
     const char *path = getenv("PATH");
     while (path && *path) {
@@ -216,7 +197,7 @@ static bool place_drain(pid_t pid, int cpu)
 }
 
 /* The first two CPUs we may run on, for a placement; false when there is only one. */
-static bool two_cpus(struct placement *pl)
+static bool two_cpus(struct bench_placement *pl)
 {
     cpu_set_t s;
     int n = 0;
@@ -229,9 +210,9 @@ static bool two_cpus(struct placement *pl)
 }
 
 /* Runs argv (argv[0] a path) with stdin from /dev/null, stdout and stderr captured; with
- * `pl`, places its threads (struct placement). */
-static void run_child(const char *const argv[], int timeout_ms, const struct placement *pl,
-                      struct child *c)
+ * `pl`, places its threads (struct bench_placement). */
+void bench_run_child(const char *const argv[], int timeout_ms, const struct bench_placement *pl,
+                     struct bench_child *c)
 {
     cpu_set_t saved;
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
@@ -294,9 +275,9 @@ static void run_child(const char *const argv[], int timeout_ms, const struct pla
         if (n <= 0)
             continue;
         if (pf[0].revents)
-            take(po[0], c->out, &c->outlen, OUT_MAX, &oo);
+            take(po[0], c->out, &c->outlen, BENCH_OUT_MAX, &oo);
         if (pf[1].revents)
-            take(pe[0], c->err, &c->errlen, ERR_MAX, &eo);
+            take(pe[0], c->err, &c->errlen, BENCH_ERR_MAX, &eo);
     }
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
@@ -314,8 +295,8 @@ out_close:
     }
 }
 
-static void print_failure(const char *what, const char *const argv[], const struct child *c,
-                          const char *why)
+void bench_print_failure(const char *what, const char *const argv[], const struct bench_child *c,
+                         const char *why)
 {
     fprintf(stderr, "minivmm bench: %s failed: %s\n  command:", what, why);
     for (int i = 0; argv[i]; i++)
@@ -343,7 +324,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median of the n finite values among v[0..n) (failed runs are NAN); NAN when none. */
-static double median(const double *v, size_t n)
+double bench_median(const double *v, size_t n)
 {
     double s[n > 0 ? n : 1];
     size_t k = 0;
@@ -359,10 +340,10 @@ static double median(const double *v, size_t n)
 /* Median absolute deviation relative to the median, in percent. */
 static double spread_pct(const double *v, size_t n)
 {
-    double m = median(v, n), d[n > 0 ? n : 1];
+    double m = bench_median(v, n), d[n > 0 ? n : 1];
     for (size_t i = 0; i < n; i++)
         d[i] = v[i] == v[i] ? __builtin_fabs(v[i] - m) : v[i];
-    return 100.0 * median(d, n) / m;
+    return 100.0 * bench_median(d, n) / m;
 }
 
 static double minmax(const double *v, size_t n, bool max)
@@ -374,7 +355,7 @@ static double minmax(const double *v, size_t n, bool max)
     return r;
 }
 
-static int parse_count(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+int bench_parse_count(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
     char *end;
     errno = 0;
@@ -451,19 +432,19 @@ static int parse_modes(const char *list, bool *on)
         for (i = 0; i < XMODES && strcmp(w, xmodes[i].name) != 0; i++)
             ;
         if (i == XMODES)
-            return usage_error("--mode: unknown mode '%s'", w);
+            return bench_usage_error("--mode: unknown mode '%s'", w);
         on[i] = true;
     }
     for (size_t i = 0; i < XMODES; i++)
         if (on[i])
             return 0;
-    return usage_error("--mode: no mode given");
+    return bench_usage_error("--mode: no mode given");
 }
 
 /* argv for one run; strings live in `buf` (each 64 bytes). */
-static void exits_argv(const struct paths *p, const struct exits_opts *o, const struct xmode *m,
-                       int variant, const char *logpath, const char *barekvm, const char *argv[],
-                       char buf[][64])
+static void exits_argv(const struct bench_paths *p, const struct exits_opts *o,
+                       const struct xmode *m, int variant, const char *logpath, const char *barekvm,
+                       const char *argv[], char buf[][64])
 {
     int n = 0;
     snprintf(buf[0], 64, "bench.mode=%u", m->bit);
@@ -503,7 +484,7 @@ static void exits_argv(const struct paths *p, const struct exits_opts *o, const 
 /* The ns per round trip from the guest's "bench: mode=NAME ..." line (guest/bench.c): the
  * median of its batches, which a stalled vCPU thread moves less than the mean. NAN with *why
  * when the line is missing or says the run did not measure what was asked. */
-static double parse_result(const struct child *c, const struct xmode *m, const char **why)
+static double parse_result(const struct bench_child *c, const struct xmode *m, const char **why)
 {
     char key[64];
     int klen = snprintf(key, sizeof(key), "bench: mode=%s ", m->name);
@@ -536,7 +517,7 @@ static double parse_result(const struct child *c, const struct xmode *m, const c
 
 /* v with `prec` decimals (and a sign when `sign`) then `unit`, or "-" when no run gave a
  * figure. */
-static const char *cell(char *buf, size_t len, double v, int prec, bool sign, const char *unit)
+const char *bench_cell(char *buf, size_t len, double v, int prec, bool sign, const char *unit)
 {
     if (v != v)
         snprintf(buf, len, "-");
@@ -578,41 +559,42 @@ static int cmd_bench_exits(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct exits_opts o = {.iters = 4000, .wakes = 400, .rounds = 7, .delta_us = 20};
-    struct paths *p = calloc(1, sizeof(*p));
-    struct child *c = calloc(1, sizeof(*c));
+    struct bench_paths *p = calloc(1, sizeof(*p));
+    struct bench_child *c = calloc(1, sizeof(*c));
     double *res = NULL;
     char logpath[PATH_MAX];
     int logfd = -1, status = 1, ch;
 
     for (size_t i = 0; i < XMODES; i++)
         o.mode_on[i] = true;
-    if (!p || !c || find_self(p))
+    if (!p || !c || bench_find_self(p))
         goto out;
     opterr = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":i:w:r:m:d:k:t:vPh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'i':
-            if (parse_count(optarg, 8, 100000000, &o.iters)) {
-                status = usage_error("--iters: '%s' is not a number from 8 to 10^8", optarg);
+            if (bench_parse_count(optarg, 8, 100000000, &o.iters)) {
+                status = bench_usage_error("--iters: '%s' is not a number from 8 to 10^8", optarg);
                 goto out;
             }
             break;
         case 'w':
-            if (parse_count(optarg, 1, 10000000, &o.wakes)) {
-                status = usage_error("--wakes: '%s' is not a number from 1 to 10^7", optarg);
+            if (bench_parse_count(optarg, 1, 10000000, &o.wakes)) {
+                status = bench_usage_error("--wakes: '%s' is not a number from 1 to 10^7", optarg);
                 goto out;
             }
             break;
         case 'r':
-            if (parse_count(optarg, 1, 1000, &o.rounds)) {
-                status = usage_error("--rounds: '%s' is not a number from 1 to 1000", optarg);
+            if (bench_parse_count(optarg, 1, 1000, &o.rounds)) {
+                status = bench_usage_error("--rounds: '%s' is not a number from 1 to 1000", optarg);
                 goto out;
             }
             break;
         case 'd':
-            if (parse_count(optarg, 1, 1000000, &o.delta_us)) {
-                status = usage_error("--delta-us: '%s' is not a number from 1 to 10^6", optarg);
+            if (bench_parse_count(optarg, 1, 1000000, &o.delta_us)) {
+                status =
+                    bench_usage_error("--delta-us: '%s' is not a number from 1 to 10^6", optarg);
                 goto out;
             }
             break;
@@ -637,26 +619,26 @@ static int cmd_bench_exits(int argc, char **argv)
             status = 0;
             goto out;
         case ':':
-            status = usage_error("option '%s' needs a value", argv[optind - 1]);
+            status = bench_usage_error("option '%s' needs a value", argv[optind - 1]);
             goto out;
         default:
-            status = usage_error("unknown option '%s'", argv[optind - 1]);
+            status = bench_usage_error("unknown option '%s'", argv[optind - 1]);
             goto out;
         }
     }
     if (optind < argc) {
-        status = usage_error("unexpected argument '%s'", argv[optind]);
+        status = bench_usage_error("unexpected argument '%s'", argv[optind]);
         goto out;
     }
     char kernel[PATH_MAX];
     if (!o.kernel) {
-        join(kernel, sizeof(kernel), p->dir, "guest/kernel.elf");
+        bench_join(kernel, sizeof(kernel), p->dir, "guest/kernel.elf");
         o.kernel = kernel;
     }
     char barekvm[PATH_MAX];
     snprintf(barekvm, sizeof(barekvm), "%s", tool_path(p, "barekvm"));
-    if (need_file(o.kernel, false, "the guest kernel", "--kernel FILE") ||
-        need_file(barekvm, true, "the bare-KVM reference (barekvm)", "--tools DIR"))
+    if (bench_need_file(o.kernel, false, "the guest kernel", "--kernel FILE") ||
+        bench_need_file(barekvm, true, "the bare-KVM reference (barekvm)", "--tools DIR"))
         goto out;
     const char *tmp = getenv("TMPDIR");
     snprintf(logpath, sizeof(logpath), "%s/minivmm-bench-XXXXXX.log", tmp && *tmp ? tmp : "/tmp");
@@ -677,7 +659,7 @@ static int cmd_bench_exits(int argc, char **argv)
     printf("minivmm bench exits: %lu round trips per exit loop, %lu timer wake-ups %lu us "
            "ahead, %lu round%s\n",
            o.iters, o.wakes, o.delta_us, o.rounds, o.rounds == 1 ? "" : "s");
-    struct placement pl;
+    struct bench_placement pl;
     bool pin = !o.no_pin && two_cpus(&pl);
     if (pin)
         printf("ioeventfd runs: the VM's threads on CPU %d, its drain thread alone on CPU %d\n",
@@ -693,12 +675,12 @@ static int cmd_bench_exits(int argc, char **argv)
                 continue;
             for (int k = 0; k < XV_N; k++) {
                 int v = (int)((k + r + m) % XV_N);
-                const char *av[MAX_ARGS];
+                const char *av[BENCH_MAX_ARGS];
                 char buf[3][64];
                 const char *why = NULL;
                 exits_argv(p, &o, &xmodes[m], v, logpath, barekvm, av, buf);
                 bool place = pin && xmodes[m].ioeventfd;
-                run_child(av, EXITS_TIMEOUT_MS, place ? &pl : NULL, c);
+                bench_run_child(av, EXITS_TIMEOUT_MS, place ? &pl : NULL, c);
                 double ns = __builtin_nan("");
                 if (c->timed_out || c->status != 0)
                     why = c->timed_out ? "timed out" : "non-zero exit status";
@@ -710,7 +692,7 @@ static int cmd_bench_exits(int argc, char **argv)
                     char what[96];
                     snprintf(what, sizeof(what), "%s under %s (round %lu)", xmodes[m].name,
                              xv_names[v], r + 1);
-                    print_failure(what, av, c, why);
+                    bench_print_failure(what, av, c, why);
                     failed++;
                 }
                 RES(m, v, r) = ns;
@@ -734,7 +716,7 @@ static int cmd_bench_exits(int argc, char **argv)
             continue;
         double med[XV_N], spread = 0;
         for (int v = 0; v < XV_N; v++) {
-            med[v] = median(&RES(m, v, 0), o.rounds);
+            med[v] = bench_median(&RES(m, v, 0), o.rounds);
             double s = spread_pct(&RES(m, v, 0), o.rounds);
             if (s > spread || s != s)
                 spread = s;
@@ -743,9 +725,9 @@ static int cmd_bench_exits(int argc, char **argv)
         double ovl = 100.0 * (med[XV_LOG] / med[XV_BARE] - 1);
         bool judged = xmodes[m].dispatch;
         char cb[6][32], a[48], b[48];
-        snprintf(a, sizeof(a), "%s %s", cell(cb[4], 32, ovh, 1, true, "%"),
+        snprintf(a, sizeof(a), "%s %s", bench_cell(cb[4], 32, ovh, 1, true, "%"),
                  judged ? verdict(ovh, EXITS_TARGET_PCT) : "n/a");
-        snprintf(b, sizeof(b), "%s %s", cell(cb[5], 32, ovl, 1, true, "%"),
+        snprintf(b, sizeof(b), "%s %s", bench_cell(cb[5], 32, ovl, 1, true, "%"),
                  judged ? verdict(ovl, EXITS_LOG_TARGET_PCT) : "n/a");
         if (judged) {
             missed += (ovh > EXITS_TARGET_PCT) + (ovl > EXITS_LOG_TARGET_PCT);
@@ -754,8 +736,10 @@ static int cmd_bench_exits(int argc, char **argv)
             nodispatch = true;
         }
         printf("%-15s %10s %10s %12s %7s  %-20s %-20s\n", xmodes[m].name,
-               cell(cb[0], 32, med[0], 1, false, ""), cell(cb[1], 32, med[1], 1, false, ""),
-               cell(cb[2], 32, med[2], 1, false, ""), cell(cb[3], 32, spread, 1, false, "%"), a, b);
+               bench_cell(cb[0], 32, med[0], 1, false, ""),
+               bench_cell(cb[1], 32, med[1], 1, false, ""),
+               bench_cell(cb[2], 32, med[2], 1, false, ""),
+               bench_cell(cb[3], 32, spread, 1, false, "%"), a, b);
     }
     printf("\n");
     if (nodispatch)
@@ -817,21 +801,21 @@ static int cmd_bench_boot(int argc, char **argv)
     unsigned long runs = 21;
     const char *qemu = NULL, *kernel = NULL;
     bool no_qemu = false, verbose = false;
-    struct paths *p = calloc(1, sizeof(*p));
-    struct child *c = calloc(1, sizeof(*c));
+    struct bench_paths *p = calloc(1, sizeof(*p));
+    struct bench_child *c = calloc(1, sizeof(*c));
     double *res = NULL;
     char qbuf[PATH_MAX], kbuf[PATH_MAX], pvhboot[PATH_MAX];
     int status = 1, ch;
 
-    if (!p || !c || find_self(p))
+    if (!p || !c || bench_find_self(p))
         goto out;
     opterr = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":n:q:Qk:t:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'n':
-            if (parse_count(optarg, 1, 100000, &runs)) {
-                status = usage_error("--runs: '%s' is not a number from 1 to 100000", optarg);
+            if (bench_parse_count(optarg, 1, 100000, &runs)) {
+                status = bench_usage_error("--runs: '%s' is not a number from 1 to 100000", optarg);
                 goto out;
             }
             break;
@@ -855,32 +839,32 @@ static int cmd_bench_boot(int argc, char **argv)
             status = 0;
             goto out;
         case ':':
-            status = usage_error("option '%s' needs a value", argv[optind - 1]);
+            status = bench_usage_error("option '%s' needs a value", argv[optind - 1]);
             goto out;
         default:
-            status = usage_error("unknown option '%s'", argv[optind - 1]);
+            status = bench_usage_error("unknown option '%s'", argv[optind - 1]);
             goto out;
         }
     }
     if (optind < argc || (qemu && no_qemu)) {
-        status = optind < argc ? usage_error("unexpected argument '%s'", argv[optind])
-                               : usage_error("--qemu and --no-qemu together");
+        status = optind < argc ? bench_usage_error("unexpected argument '%s'", argv[optind])
+                               : bench_usage_error("--qemu and --no-qemu together");
         goto out;
     }
     if (!kernel) {
-        join(kbuf, sizeof(kbuf), p->dir, "guest/trivial.elf");
+        bench_join(kbuf, sizeof(kbuf), p->dir, "guest/trivial.elf");
         kernel = kbuf;
     }
     snprintf(pvhboot, sizeof(pvhboot), "%s", tool_path(p, "pvhboot"));
-    if (need_file(kernel, false, "the trivial guest", "--kernel FILE") ||
-        need_file(pvhboot, true, "the bare-KVM reference (pvhboot)", "--tools DIR") ||
-        (qemu && need_file(qemu, true, "QEMU", "--qemu PATH or --no-qemu")))
+    if (bench_need_file(kernel, false, "the trivial guest", "--kernel FILE") ||
+        bench_need_file(pvhboot, true, "the bare-KVM reference (pvhboot)", "--tools DIR") ||
+        (qemu && bench_need_file(qemu, true, "QEMU", "--qemu PATH or --no-qemu")))
         goto out;
     if (!qemu && !no_qemu)
-        qemu = search_path("qemu-system-x86_64", qbuf, sizeof(qbuf));
+        qemu = bench_search_path("qemu-system-x86_64", qbuf, sizeof(qbuf));
     int nv = qemu && !no_qemu ? BV_N : BV_QEMU;
 
-    const char *av[BV_N][MAX_ARGS] = {
+    const char *av[BV_N][BENCH_MAX_ARGS] = {
         {pvhboot, kernel, NULL},
         {p->self, "run", "-k", kernel, "-q", NULL},
         {qemu, "-M", "microvm,acpi=off", "-accel", "kvm", "-nodefaults", "-no-user-config",
@@ -904,7 +888,7 @@ static int cmd_bench_boot(int argc, char **argv)
         for (int k = 0; k < nv; k++) {
             int v = (int)((k + r) % (unsigned long)nv);
             const char *why = NULL;
-            run_child(av[v], BOOT_TIMEOUT_MS, NULL, c);
+            bench_run_child(av[v], BOOT_TIMEOUT_MS, NULL, c);
             if (c->timed_out)
                 why = "timed out";
             else if (c->status != bv_status[v])
@@ -914,7 +898,7 @@ static int cmd_bench_boot(int argc, char **argv)
             if (why) {
                 char what[96];
                 snprintf(what, sizeof(what), "%s (%s)", bv_names[v], r ? "timed run" : "warm-up");
-                print_failure(what, av[v], c, why);
+                bench_print_failure(what, av[v], c, why);
                 failed++;
                 continue;
             }
@@ -934,7 +918,7 @@ static int cmd_bench_boot(int argc, char **argv)
     unsigned missed = 0, unjudged = 0;
     for (int v = 0; v < nv; v++) {
         const double *x = res + (size_t)v * runs;
-        med[v] = median(x, runs);
+        med[v] = bench_median(x, runs);
         char target[96] = "";
         double ratio = med[v] / med[BV_BARE];
         if (v == BV_MINI) {
@@ -950,10 +934,11 @@ static int cmd_bench_boot(int argc, char **argv)
             unjudged += speedup != speedup;
         }
         char cb[4][32];
-        printf("%-20s %10s %8s %8s %10s  %s\n", bv_names[v], cell(cb[0], 32, med[v], 2, false, ""),
-               cell(cb[1], 32, minmax(x, runs, false), 2, false, ""),
-               cell(cb[2], 32, minmax(x, runs, true), 2, false, ""),
-               cell(cb[3], 32, ratio, 2, false, "x"), target);
+        printf("%-20s %10s %8s %8s %10s  %s\n", bv_names[v],
+               bench_cell(cb[0], 32, med[v], 2, false, ""),
+               bench_cell(cb[1], 32, minmax(x, runs, false), 2, false, ""),
+               bench_cell(cb[2], 32, minmax(x, runs, true), 2, false, ""),
+               bench_cell(cb[3], 32, ratio, 2, false, "x"), target);
     }
     printf("\n");
     if (failed)
@@ -971,7 +956,8 @@ static void bench_usage(FILE *f)
 {
     fputs("usage: minivmm bench exits [options]  VM-exit round trips, minivmm vs bare KVM\n"
           "       minivmm bench boot [options]   trivial guest boot: vs bare KVM and QEMU\n"
-          "       minivmm bench exits|boot --help\n"
+          "       minivmm bench net [options]    virtio-net TX throughput and VF ping; vs QEMU\n"
+          "       minivmm bench exits|boot|net --help\n"
           "Results and how to read them: docs/BENCHMARKS.md\n",
           f);
 }
@@ -986,10 +972,12 @@ int bench_main(int argc, char **argv)
         return cmd_bench_exits(argc - 1, argv + 1);
     if (strcmp(argv[1], "boot") == 0)
         return cmd_bench_boot(argc - 1, argv + 1);
+    if (strcmp(argv[1], "net") == 0)
+        return benchnet_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         bench_usage(stdout);
         return 0;
     }
-    return usage_error("unknown benchmark '%s'", argv[1]);
+    return bench_usage_error("unknown benchmark '%s'", argv[1]);
 }

@@ -21,10 +21,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "apisock.h"
 #include "bench.h"
 #include "benchdev.h"
 #include "cmdline.h"
 #include "console.h"
+#include "ctl.h"
 #include "elf_loader.h"
 #include "exitlog.h"
 #include "exitreport.h"
@@ -55,6 +57,7 @@ struct run_opts {
     enum benchdev_mode bench_device; /* --bench-device[=ioeventfd], for `minivmm bench` */
     const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
     unsigned nnics;
+    const char *api_sock; /* --api-sock PATH: the control socket (src/apisock.h) */
     char bootargs[MEMMAP_CMDLINE_MAX];
 };
 
@@ -63,7 +66,8 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: minivmm run -k KERNEL [options] [-- GUEST-WORDS...]\n"
 "       minivmm exits FILE [options]\n"
-"       minivmm bench exits|boot [options]   (minivmm bench --help)\n"
+"       minivmm ctl [--json] PATH COMMAND...   (minivmm ctl --help)\n"
+"       minivmm bench exits|boot|net [options]   (minivmm bench --help)\n"
 "       minivmm help | --help | version | --version\n"
 "\n"
 "minivmm run: boot a PVH kernel (ELF64 or ELF32) on KVM.\n"
@@ -81,6 +85,8 @@ static void usage(FILE *f)
 "      --exit-stats-interval SEC\n"
 "                          print exits per second by reason every SEC seconds while the\n"
 "                          guest runs (on stderr)\n"
+"      --api-sock PATH     serve the control socket at PATH (mode 0600; JSON lines; see\n"
+"                          minivmm ctl --help and docs/nic.md)\n"
 "  -q, --quiet             no banner, no summary, no VMM chatter (guest console only)\n"
 "%s"
 "\n"
@@ -139,7 +145,7 @@ static int errorf(const char *fmt, ...)
 }
 
 enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_STATS_INTERVAL,
-       OPT_BENCH_DEVICE, OPT_NIC };
+       OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK };
 
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
@@ -154,6 +160,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         {"bench-device", optional_argument, NULL, OPT_BENCH_DEVICE}, /* docs/BENCHMARKS.md */
         {"exit-stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"nic", required_argument, NULL, OPT_NIC}, /* src/nic.h */
+        {"api-sock", required_argument, NULL, OPT_API_SOCK}, /* src/apisock.h */
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -221,6 +228,9 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
             if (o->nnics == MEMMAP_VIRTIO_MAX)
                 return errorf("--nic: at most %d NICs", MEMMAP_VIRTIO_MAX);
             o->nics[o->nnics++] = optarg;
+            break;
+        case OPT_API_SOCK:
+            o->api_sock = optarg;
             break;
         case 'q':
             o->quiet = true;
@@ -495,6 +505,8 @@ static int cmd_run(int argc, char **argv)
     struct elf_image img;
     struct benchdev *bench = NULL;
     struct nics *nics = NULL;
+    struct apisock *api = NULL;
+    struct apisock_vm api_vm = {0};
     sigset_t sigs;
     int sig_fd = -1;
 
@@ -510,6 +522,8 @@ static int cmd_run(int argc, char **argv)
     vm->gm.fd = -1;
     pthread_mutex_init(&vm->stop_lock, NULL);
     pthread_mutex_init(&vm->marker_lock, NULL);
+    pthread_mutex_init(&vm->pause_lock, NULL);
+    pthread_cond_init(&vm->pause_cond, NULL);
     exitsum_init(&vm->markers);
     bus_init(&vm->bus);
 
@@ -644,7 +658,13 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "minivmm: MMU: %s\n", mmu ? mmu : "unknown (cannot tell on this host)");
     }
 
-    /* 9. Console, then the vCPUs. */
+    /* 9. The control socket (served once the vCPUs run), the console, then the vCPUs. */
+    if (o.api_sock) {
+        api_vm = (struct apisock_vm){.vm = vm, .nics = nics};
+        ret = apisock_create(&api, o.api_sock, &apisock_vm_ops, &api_vm, err, sizeof(err));
+        if (ret)
+            goto err_print_vcpus;
+    }
     ret = console_start(&vm->console, &vm->uart, on_console_quit, vm);
     if (ret) {
         snprintf(err, sizeof(err), "console: cannot start: %s", strerror(-ret));
@@ -659,12 +679,18 @@ static int cmd_run(int argc, char **argv)
             break;
         }
     }
+    if (api && (ret = apisock_start(api))) {
+        fprintf(stderr, "minivmm: --api-sock: cannot start its thread: %s\n", strerror(-ret));
+        vm_stop(vm, VM_STATUS_ERROR);
+    }
 
     /* 10. Run until the guest exits, crashes, or we are told to stop. */
     wait_for_stop(vm, sig_fd, o.stats_interval);
     uint64_t wall = vm_now_ns() - vm->t0_ns;
 
-    /* 11. Tear down in reverse. */
+    /* 11. Tear down in reverse; the control socket first, as its commands kick the vCPUs. */
+    apisock_destroy(api);
+    api = NULL;
     for (unsigned i = 0; i < vm->ncpus; i++)
         vcpu_kick(&vm->vcpus[i]);
     for (unsigned i = 0; i < vm->ncpus; i++)
@@ -687,6 +713,7 @@ static int cmd_run(int argc, char **argv)
 err_print_vcpus:
     errorf("%s", err);
 out_vcpus:
+    apisock_destroy(api);
     for (unsigned i = 0; i < vm->ncpus; i++)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);
@@ -779,6 +806,8 @@ int main(int argc, char **argv)
         return cmd_exits(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "ctl") == 0)
+        return ctl_main(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

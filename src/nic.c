@@ -4,6 +4,13 @@
  *
  * Threads: the I/O thread of a NIC only calls virtio_net_process() on its VFs; it stops when
  * nic_destroy_all() writes the NIC's stop eventfd, which happens after the vCPUs are joined.
+ * A dgram/tap uplink has its own RX thread (devices/uplink.c), stopped in uplink_close().
+ * max_tx_rate waits happen inside pfswitch_tx_from_vf(), i.e. on the thread doing the VF's TX:
+ * with notify=ioeventfd a throttled VF also delays the other VFs of its NIC (one I/O thread).
+ *
+ * Run-time control (nic_vf_*): `ctl_lock` of the NIC serialises setters, so a state change and
+ * the link bit the guest sees (virtio_net_set_link) are applied in one order. Lock order:
+ * ctl_lock -> switch -> device cfg_lock/transport. Readers take only the switch's lock.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,16 +43,21 @@ struct nic {
     struct uplink_pcap *tap[NICOPT_MAX_VFS];
     unsigned first; /* first virtio-mmio window */
     struct virtio_net *vf[NICOPT_MAX_VFS];
-    int efd[NICOPT_MAX_VFS]; /* ioeventfd per VF, or -1 */
+    int efd[NICOPT_MAX_VFS];            /* ioeventfd per VF, or -1 */
+    uint64_t efd_reads[NICOPT_MAX_VFS]; /* wake-ups per VF (atomic: the report may race) */
     int stop_fd;
     pthread_t thread;
     bool thread_started;
+    pthread_mutex_t ctl_lock;
 };
+
+_Static_assert(NIC_DROP_NR == PFSWITCH_DROP_NR, "nic.h's NIC_DROP_NR");
 
 struct nics {
     unsigned n;
     unsigned nvfs; /* windows used */
     char names[MEMMAP_VIRTIO_MAX][8];
+    uint8_t vf_nic[MEMMAP_VIRTIO_MAX]; /* window -> NIC */
     struct nic nic[MEMMAP_VIRTIO_MAX];
 };
 
@@ -75,6 +87,7 @@ static void *io_thread(void *arg)
             uint64_t v;
             if (!(pfd[i].revents & POLLIN) || read(nic->efd[i], &v, sizeof(v)) != sizeof(v))
                 continue;
+            __atomic_fetch_add(&nic->efd_reads[i], 1, __ATOMIC_RELAXED);
             virtio_net_process(nic->vf[i]);
         }
     }
@@ -91,6 +104,10 @@ static int setup_vf_port(struct nic *nic, unsigned k, char *err, size_t errlen)
         ret = pfswitch_set_spoofchk(&nic->sw, k, v->spoofchk);
     if (!ret)
         ret = pfswitch_set_trust(&nic->sw, k, v->trust);
+    if (!ret)
+        ret = pfswitch_set_link_state(&nic->sw, k, (enum pfswitch_link_state)v->state);
+    if (!ret)
+        ret = pfswitch_set_max_tx_rate(&nic->sw, k, v->max_tx_rate);
     if (ret) {
         snprintf(err, errlen, "--nic: vf%u: cannot configure the switch port: %s", k,
                  strerror(-ret));
@@ -127,6 +144,12 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
     nic->sw_init = true;
     if (nic->cfg.uplink == NIC_UPLINK_PCAP)
         ret = uplink_open_pcap(&nic->up, nic->cfg.uplink_pcap, err, errlen);
+    else if (nic->cfg.uplink == NIC_UPLINK_DGRAM)
+        ret = uplink_open_dgram(&nic->up, nic->cfg.dgram_local, nic->cfg.dgram_remote, err, errlen);
+    else if (nic->cfg.uplink == NIC_UPLINK_TAP)
+        ret = uplink_open_tap(&nic->up, nic->cfg.uplink_tap, -1, err, errlen);
+    else if (nic->cfg.uplink == NIC_UPLINK_TAP_FD)
+        ret = uplink_open_tap(&nic->up, NULL, nic->cfg.tap_fd, err, errlen);
     else if ((ret = uplink_open_sink(&nic->up)) != 0)
         snprintf(err, errlen, "--nic: cannot open the uplink: %s", strerror(-ret));
     if (ret)
@@ -165,6 +188,7 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
             return ret;
         }
         ns->nvfs++;
+        ns->vf_nic[w] = (uint8_t)(nic - ns->nic);
         if (!ioeventfd)
             continue;
         nic->efd[k] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -184,6 +208,13 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
             return ret;
         }
     }
+    char tname[16];
+    snprintf(tname, sizeof(tname), "nic%u-uplink", (unsigned)(nic - ns->nic));
+    ret = uplink_start(&nic->up, &nic->sw, tname);
+    if (ret) {
+        snprintf(err, errlen, "nic: cannot start the uplink's thread: %s", strerror(-ret));
+        return ret;
+    }
     if (!ioeventfd)
         return 0;
     nic->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -198,7 +229,6 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         return ret;
     }
     nic->thread_started = true;
-    char tname[16];
     snprintf(tname, sizeof(tname), "nic%u-io", (unsigned)(nic - ns->nic));
     pthread_setname_np(nic->thread, tname);
     return 0;
@@ -219,6 +249,7 @@ int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
     }
     for (unsigned i = 0; i < MEMMAP_VIRTIO_MAX; i++) {
         ns->nic[i].stop_fd = -1;
+        pthread_mutex_init(&ns->nic[i].ctl_lock, NULL);
         for (unsigned k = 0; k < NICOPT_MAX_VFS; k++)
             ns->nic[i].efd[k] = -1;
     }
@@ -282,6 +313,164 @@ static void report_vf(FILE *f, struct nic *nic, unsigned k, unsigned w)
         fprintf(f, " rx-small-buffer %" PRIu64, vs.rx_small);
     if (vs.resets)
         fprintf(f, " needs-reset %" PRIu64, vs.resets);
+    if (nic->efd[k] >= 0) /* `minivmm bench net` reads this */
+        fprintf(f, " ioeventfd-reads %" PRIu64,
+                __atomic_load_n(&nic->efd_reads[k], __ATOMIC_RELAXED));
+    fprintf(f, " tx-bytes %" PRIu64, st.tx_bytes);
+    if (st.tx_packets > 1)
+        fprintf(f, " tx-us %" PRIu64, (st.tx_last_ns - st.tx_first_ns) / 1000);
+    if (st.rate_waits)
+        fprintf(f, " rate-waits %" PRIu64 " rate-wait-us %" PRIu64, st.rate_waits,
+                st.rate_wait_ns / 1000);
+}
+
+static void report_uplink(FILE *f, struct nic *nic, unsigned i)
+{
+    struct pfswitch_port_stats st;
+    if (pfswitch_stats(&nic->sw, PFSWITCH_UPLINK, &st))
+        return;
+    fprintf(f, "; uplink%u %s rx %" PRIu64 " tx %" PRIu64, i, nic->up.ops->name, st.tx_packets,
+            st.rx_packets);
+    for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
+        if (st.tx_drops[r])
+            fprintf(f, " in-%s %" PRIu64, pfswitch_drop_name(r), st.tx_drops[r]);
+        if (st.rx_drops[r])
+            fprintf(f, " out-%s %" PRIu64, pfswitch_drop_name(r), st.rx_drops[r]);
+    }
+    pthread_mutex_lock(&nic->up.lock);
+    if (nic->up.rx_runt)
+        fprintf(f, " bad-runt %" PRIu64, nic->up.rx_runt);
+    if (nic->up.rx_oversize)
+        fprintf(f, " bad-oversize %" PRIu64, nic->up.rx_oversize);
+    pthread_mutex_unlock(&nic->up.lock);
+}
+
+/* ---- run-time control ---- */
+
+static const char *const state_names[] = {"auto", "enable", "disable"};
+
+const char *nic_drop_name(unsigned r)
+{
+    return r < NIC_DROP_NR ? pfswitch_drop_name((enum pfswitch_drop)r) : NULL;
+}
+
+int nic_vf_count(const struct nics *n)
+{
+    return n ? (int)n->nvfs : 0;
+}
+
+static struct nic *vf_lookup(const struct nics *n, unsigned vf, unsigned *k)
+{
+    if (!n || vf >= n->nvfs)
+        return NULL;
+    struct nic *nic = (struct nic *)&n->nic[n->vf_nic[vf]];
+    *k = vf - nic->first;
+    return nic->vf[*k] ? nic : NULL;
+}
+
+int nic_vf_info(const struct nics *n, unsigned vf, struct nic_vf_info *out)
+{
+    struct pfswitch_port_info pi;
+    struct pfswitch_port_stats st;
+    unsigned k;
+    struct nic *nic = vf_lookup(n, vf, &k);
+
+    if (!nic || pfswitch_port_info(&nic->sw, k, &pi) || pfswitch_stats(&nic->sw, k, &st))
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    out->nic = (unsigned)(nic - n->nic);
+    out->index = k;
+    memcpy(out->mac, pi.mac, 6);
+    out->vlan = pi.vlan;
+    out->spoofchk = pi.spoofchk;
+    out->trust = pi.trust;
+    out->state = (enum nic_vf_state)pi.link_state;
+    out->state_name = state_names[pi.link_state];
+    out->link_up = pi.link_up;
+    out->max_tx_rate = pi.max_tx_rate;
+    out->rx_packets = st.rx_packets;
+    out->rx_bytes = st.rx_bytes;
+    out->tx_packets = st.tx_packets;
+    out->tx_bytes = st.tx_bytes;
+    memcpy(out->tx_drops, st.tx_drops, sizeof(out->tx_drops));
+    memcpy(out->rx_drops, st.rx_drops, sizeof(out->rx_drops));
+    out->rate_waits = st.rate_waits;
+    out->rate_wait_us = st.rate_wait_ns / 1000;
+    return 0;
+}
+
+/* The guest's link bit of VF k = the switch's effective link. ctl_lock held. */
+static void sync_link(struct nic *nic, unsigned k)
+{
+    struct pfswitch_port_info pi;
+    if (!pfswitch_port_info(&nic->sw, k, &pi))
+        virtio_net_set_link(nic->vf[k], pi.link_up); /* interrupts only on a change */
+}
+
+int nic_uplink_set_link(struct nics *n, unsigned i, bool up)
+{
+    if (!n || i >= n->n)
+        return -EINVAL;
+    struct nic *nic = &n->nic[i];
+    pthread_mutex_lock(&nic->ctl_lock);
+    pfswitch_set_uplink_link(&nic->sw, up);
+    for (unsigned k = 0; k < nic->cfg.vfs; k++)
+        if (nic->vf[k])
+            sync_link(nic, k);
+    pthread_mutex_unlock(&nic->ctl_lock);
+    return 0;
+}
+
+int nic_vf_set(struct nics *n, unsigned vf, const char *key, const char *value, char *err,
+               size_t errlen)
+{
+    struct nic_vf_config v;
+    unsigned k;
+    struct nic *nic = vf_lookup(n, vf, &k);
+    int r;
+
+    if (!nic) {
+        snprintf(err, errlen, "vf%u: no such VF (%d VFs)", vf, nic_vf_count(n));
+        return -EINVAL;
+    }
+    if (!key || !value) {
+        snprintf(err, errlen, "vf%u: no key or value", vf);
+        return -EINVAL;
+    }
+    memset(&v, 0, sizeof(v));
+    r = nicopt_parse_vf_value(key, value, &v, err, errlen);
+    if (r)
+        return r;
+    pthread_mutex_lock(&nic->ctl_lock);
+    if (strcmp(key, "mac") == 0) {
+        r = pfswitch_set_mac(&nic->sw, k, v.mac, false);
+        if (!r) {
+            /* The guest's driver reads it at probe or after a config-change interrupt. */
+            pthread_mutex_lock(&nic->vf[k]->cfg_lock);
+            memcpy(nic->vf[k]->cfg.mac, v.mac, 6);
+            pthread_mutex_unlock(&nic->vf[k]->cfg_lock);
+            virtio_mmio_config_changed(&nic->vf[k]->t);
+        }
+    } else if (strcmp(key, "vlan") == 0) {
+        r = pfswitch_set_vlan(&nic->sw, k, v.vlan);
+    } else if (strcmp(key, "spoofchk") == 0) {
+        r = pfswitch_set_spoofchk(&nic->sw, k, v.spoofchk);
+    } else if (strcmp(key, "trust") == 0) {
+        r = pfswitch_set_trust(&nic->sw, k, v.trust);
+    } else if (strcmp(key, "state") == 0) {
+        r = pfswitch_set_link_state(&nic->sw, k, (enum pfswitch_link_state)v.state);
+        if (!r)
+            sync_link(nic, k);
+    } else {
+        r = pfswitch_set_max_tx_rate(&nic->sw, k, v.max_tx_rate);
+    }
+    pthread_mutex_unlock(&nic->ctl_lock);
+    if (r == -EADDRINUSE)
+        snprintf(err, errlen, "vf%u: %s: '%s' is used by another VF in the same VLAN", vf, key,
+                 value);
+    else if (r)
+        snprintf(err, errlen, "vf%u: %s: cannot set: %s", vf, key, strerror(-r));
+    return r;
 }
 
 int nic_destroy_all(struct nics *ns, FILE *report)
@@ -294,6 +483,9 @@ int nic_destroy_all(struct nics *ns, FILE *report)
         for (unsigned i = 0; i < ns->n; i++)
             for (unsigned k = 0; k < ns->nic[i].cfg.vfs && ns->nic[i].vf[k]; k++)
                 report_vf(report, &ns->nic[i], k, ns->nic[i].first + k);
+        for (unsigned i = 0; i < ns->n; i++)
+            if (ns->nic[i].up_open && ns->nic[i].up.fd >= 0)
+                report_uplink(report, &ns->nic[i], i);
         fprintf(report, "\n");
     }
     for (unsigned i = ns->n; i-- > 0;) {
@@ -330,6 +522,8 @@ int nic_destroy_all(struct nics *ns, FILE *report)
         if (nic->cfg_parsed)
             nicopt_free(&nic->cfg);
     }
+    for (unsigned i = 0; i < MEMMAP_VIRTIO_MAX; i++)
+        pthread_mutex_destroy(&ns->nic[i].ctl_lock);
     free(ns);
     return status;
 }

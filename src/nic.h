@@ -1,11 +1,12 @@
 /*
  * nic.h: bring-up and teardown of the SR-IOV-style NICs of `minivmm run --nic SPEC`.
  *
- * Each --nic makes one NIC: a PF switch (devices/pfswitch.h) with an uplink (sink, or a sink
- * capturing to pcap:FILE), per-VF pcap taps, and one virtio-net device (devices/virtio_net.h)
- * behind a virtio-mmio transport per VF. VFs take the virtio-mmio windows in order across
- * NICs: window w at MEMMAP_VIRTIO_BASE + w * MEMMAP_VIRTIO_STRIDE, IOAPIC pin
- * MEMMAP_VIRTIO_IRQ_BASE + w, bus name "vf<w>"; at most MEMMAP_VIRTIO_MAX VFs in all.
+ * Each --nic makes one NIC: a PF switch (devices/pfswitch.h) with an uplink (sink, pcap:FILE,
+ * dgram:L:R on 127.0.0.1, tap:NAME, tap-fd:N: devices/uplink.h; docs/nic.md), per-VF pcap
+ * taps, and one virtio-net device (devices/virtio_net.h) behind a virtio-mmio transport per VF. VFs
+ * take the virtio-mmio windows in order across NICs: window w at MEMMAP_VIRTIO_BASE + w *
+ * MEMMAP_VIRTIO_STRIDE, IOAPIC pin MEMMAP_VIRTIO_IRQ_BASE + w, bus name "vf<w>"; at most
+ * MEMMAP_VIRTIO_MAX VFs in all.
  *
  * notify=ioeventfd (default): each VF's QueueNotify register is a KVM ioeventfd (4 bytes, no
  * datamatch: a kick processes the TX and control queues) and one I/O thread per NIC ("nic<i>-io")
@@ -17,7 +18,9 @@
 #ifndef MINIVMM_NIC_H
 #define MINIVMM_NIC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "bus.h"
@@ -26,6 +29,8 @@
 #include "irqchip.h"
 
 struct nics;
+
+#define NIC_DROP_NR 8 /* = PFSWITCH_DROP_NR (checked in nic.c) */
 
 /* Parses and creates the NICs of `specs` (nspecs >= 1), registers their VFs on `bus`, and in
  * ioeventfd mode their ioeventfds on vm_fd and I/O threads. 0 or -errno with one line in err;
@@ -38,6 +43,56 @@ int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
 int nic_append_cmdline(const struct nics *n, char *bootargs, size_t size);
 /* Describes the NICs for fdt_build(). */
 void nic_fdt(const struct nics *n, struct fdt_machine *m);
+/* ---- Run-time control of the VFs (`minivmm ctl`, `ip link set DEV vf N ...`) ----
+ *
+ * VFs are numbered as in the end-of-run line: across all NICs in --nic order, VF w of the VM is
+ * virtio-mmio window w (nic_vf_info() says which NIC and which vfK of it). Every function below
+ * may be called from any thread while the VM runs (the switch and the devices take their own
+ * locks; a per-NIC control mutex serialises setters), but not concurrently with
+ * nic_destroy_all(). A NULL `n` counts as no VFs. */
+
+/* `vfK.state`: IFLA_VF_LINK_STATE_* order. */
+enum nic_vf_state { NIC_VF_STATE_AUTO, NIC_VF_STATE_ENABLE, NIC_VF_STATE_DISABLE };
+
+struct nic_vf_info {
+    unsigned nic;   /* which --nic (0-based) */
+    unsigned index; /* K of vfK within that NIC */
+    uint8_t mac[6];
+    unsigned vlan; /* 0 = none */
+    bool spoofchk, trust;
+    enum nic_vf_state state;
+    const char *state_name; /* "auto", "enable", "disable" (static) */
+    bool link_up;           /* effective: what the guest's VIRTIO_NET_S_LINK_UP says */
+    unsigned max_tx_rate;   /* Mbit/s, 0 = unlimited */
+    /* Seen from the guest (as `ip -s link` shows a VF): tx = frames it sent (dropped ones
+     * included), rx = frames delivered to it. */
+    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+    /* Drops by reason, indexed by enum pfswitch_drop; names from nic_drop_name(). */
+    uint64_t tx_drops[NIC_DROP_NR]; /* frames the VF sent, dropped by the switch */
+    uint64_t rx_drops[NIC_DROP_NR]; /* frames toward the VF, dropped */
+    uint64_t rate_waits;            /* times the VF's TX paused for max_tx_rate (no drops) */
+    uint64_t rate_wait_us;          /* total length of those pauses */
+};
+
+/* Number of VFs of all NICs. */
+int nic_vf_count(const struct nics *n);
+/* VF `vf` (0 .. nic_vf_count() - 1): 0 or -EINVAL (no such VF). */
+int nic_vf_info(const struct nics *n, unsigned vf, struct nic_vf_info *out);
+/* Sets one control of VF `vf` at run time. key: mac, vlan, spoofchk, trust, state, max_tx_rate,
+ * with the value syntax of the --nic keys vfK.<key> (mac xx:xx:xx:xx:xx:xx, vlan 0-4094,
+ * spoofchk/trust on|off, state auto|enable|disable, max_tx_rate Mbit/s with 0 = unlimited).
+ * 0, or -EINVAL (bad VF, key or value), -EADDRINUSE (MAC taken in that VLAN) with one line
+ * (no newline) in err. A state change that changes the effective link raises a
+ * config-change interrupt in the guest; a new MAC is written to the VF's config space. */
+int nic_vf_set(struct nics *n, unsigned vf, const char *key, const char *value, char *err,
+               size_t errlen);
+/* The carrier of NIC `nic`'s uplink (our uplinks start up): VFs in state auto follow it, and
+ * their guests get a config-change interrupt when their link changes. 0 or -EINVAL. */
+int nic_uplink_set_link(struct nics *n, unsigned nic, bool up);
+/* "spoof", "vlan", "no-buffer", "runt", "oversize", "link-down", "filter", "error"; NULL for
+ * r >= NIC_DROP_NR. */
+const char *nic_drop_name(unsigned r);
+
 /* After the vCPUs stopped: stops the I/O threads, prints one line of per-VF counters to
  * `report` (NULL: none), closes captures and frees. NULL is ignored. 0, or -EIO when a capture
  * failed to write. */

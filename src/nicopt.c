@@ -24,14 +24,19 @@
 #include "nicopt.h"
 
 const char *const nicopt_help =
-    "  --nic vfs=N[,uplink=sink|pcap:FILE][,mac=BASE][,notify=ioeventfd|exit][,event_idx=on|off]\n"
+    "  --nic vfs=N[,uplink=U][,mac=BASE][,notify=ioeventfd|exit][,event_idx=on|off]\n"
     "        [,vfK.mac=M][,vfK.vlan=ID][,vfK.spoofchk=on|off][,vfK.trust=on|off][,vfK.pcap=FILE]\n"
+    "        [,vfK.state=auto|enable|disable][,vfK.max_tx_rate=MBIT]\n"
     "      An SR-IOV-style NIC: N virtio-net VFs (1-8) on the PF's embedded switch, plus an\n"
     "      uplink. May be given more than once. Each key at most once; FILE cannot contain ','.\n"
     "      vfs=N            number of VFs, 1-8 (required)\n"
     "      uplink=sink      the uplink counts and drops frames (default)\n"
     "      uplink=pcap:FILE also write every frame crossing the uplink to FILE (pcap; needs\n"
     "                       libpcap.so.0.8 at run time)\n"
+    "      uplink=dgram:L:R UDP on 127.0.0.1: one frame per datagram, from local port L to\n"
+    "                       remote port R (QEMU's -netdev dgram with inet addresses)\n"
+    "      uplink=tap:NAME  the Linux tap device NAME (created if missing; CAP_NET_ADMIN)\n"
+    "      uplink=tap-fd:N  an open tap file descriptor N inherited from the caller\n"
     "      mac=BASE         VF n gets BASE + n (default: random, locally administered)\n"
     "      notify=M         queue notifications by ioeventfd (default) or by vCPU exit\n"
     "      event_idx=on|off offer VIRTIO_F_EVENT_IDX (default on)\n"
@@ -40,7 +45,11 @@ const char *const nicopt_help =
     "                       uplink, stripped toward the VF; VF K reaches only its VLAN\n"
     "      vfK.spoofchk=on|off  drop frames whose source MAC is not VF K's (default on)\n"
     "      vfK.trust=on|off     let the guest change the MAC and go promiscuous (default off)\n"
-    "      vfK.pcap=FILE    capture every frame VF K sends or receives to FILE\n";
+    "      vfK.pcap=FILE    capture every frame VF K sends or receives to FILE\n"
+    "      vfK.state=S      link auto (follow the uplink, default), enable (up even when the\n"
+    "                       uplink is down) or disable (down: traffic dropped both ways)\n"
+    "      vfK.max_tx_rate=MBIT  cap VF K's transmit rate in Mbit/s (0 = unlimited, the\n"
+    "                       default): over the rate its TX waits, nothing is dropped\n";
 
 enum key_type { K_UINT, K_BOOL, K_ENUM, K_MAC, K_PATH, K_UPLINK };
 
@@ -58,6 +67,7 @@ struct key {
 #define VFC(f) offsetof(struct nic_vf_config, f)
 
 static const char *const notify_names[] = {"ioeventfd", "exit", NULL};
+static const char *const state_names[] = {"auto", "enable", "disable", NULL};
 
 static const struct key keys[] = {
     {"vfs", false, K_UINT, CFG(vfs), 1, NICOPT_MAX_VFS,
@@ -71,6 +81,9 @@ static const struct key keys[] = {
     {"spoofchk", true, K_BOOL, VFC(spoofchk), 0, 0, NULL, NULL},
     {"trust", true, K_BOOL, VFC(trust), 0, 0, NULL, NULL},
     {"pcap", true, K_PATH, VFC(pcap), 0, 0, NULL, NULL},
+    {"state", true, K_ENUM, VFC(state), 0, 0, NULL, state_names},
+    {"max_tx_rate", true, K_UINT, VFC(max_tx_rate), 0, 1000000,
+     "a rate in Mbit/s (0-1000000, 0 = unlimited)", NULL},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 #define KEY_VFS 0 /* keys[0]: the one required key */
@@ -79,6 +92,7 @@ _Static_assert(sizeof(enum nic_notify) == sizeof(unsigned),
                "K_ENUM fields are written as unsigned");
 
 struct parse {
+    const char *prefix; /* of messages: "--nic: " */
     struct nic_config *cfg;
     char *err;
     size_t errlen;
@@ -107,7 +121,7 @@ static int fail(struct parse *ps, const char *fmt, ...) __attribute__((format(pr
 static int fail(struct parse *ps, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(ps->err, ps->errlen, "--nic: ");
+    int n = snprintf(ps->err, ps->errlen, "%s", ps->prefix);
 
     va_start(ap, fmt);
     if (n >= 0 && (size_t)n < ps->errlen)
@@ -261,14 +275,49 @@ static int set_value(struct parse *ps, const struct key *k, const char *key, con
                 return fail(ps, "%s: out of memory", key);
             return 0;
         }
-        return fail(ps, "%s: '%s' is not sink or pcap:FILE", key, quote(v, q, sizeof(q)));
+        if (strncmp(v, "dgram:", 6) == 0) {
+            char *colon = strchr(v + 6, ':');
+            if (colon) {
+                *colon = 0;
+                int bad = parse_dec(v + 6, &ps->cfg->dgram_local) ||
+                          parse_dec(colon + 1, &ps->cfg->dgram_remote);
+                *colon = ':';
+                if (!bad && ps->cfg->dgram_local && ps->cfg->dgram_local <= 65535 &&
+                    ps->cfg->dgram_remote && ps->cfg->dgram_remote <= 65535) {
+                    ps->cfg->uplink = NIC_UPLINK_DGRAM;
+                    return 0;
+                }
+            }
+            return fail(ps, "%s: '%s' is not dgram:LOCAL_PORT:REMOTE_PORT (ports 1-65535)", key,
+                        quote(v, q, sizeof(q)));
+        }
+        if (strncmp(v, "tap:", 4) == 0) {
+            if (!v[4] || strlen(v + 4) > 15)
+                return fail(ps, "%s: '%s': a tap name has 1-15 characters", key,
+                            quote(v, q, sizeof(q)));
+            ps->cfg->uplink = NIC_UPLINK_TAP;
+            if (!(ps->cfg->uplink_tap = strdup(v + 4)))
+                return fail(ps, "%s: out of memory", key);
+            return 0;
+        }
+        if (strncmp(v, "tap-fd:", 7) == 0) {
+            unsigned fd;
+            if (parse_dec(v + 7, &fd) || fd > 65535)
+                return fail(ps, "%s: '%s' is not tap-fd:N (a file descriptor number)", key,
+                            quote(v, q, sizeof(q)));
+            ps->cfg->uplink = NIC_UPLINK_TAP_FD;
+            ps->cfg->tap_fd = (int)fd;
+            return 0;
+        }
+        return fail(ps, "%s: '%s' is not sink, pcap:FILE, dgram:L:R, tap:NAME or tap-fd:N", key,
+                    quote(v, q, sizeof(q)));
     }
     return fail(ps, "%s: internal error: bad key type", key);
 }
 
 static int unknown_key(struct parse *ps, const char *key)
 {
-    char list[256] = "", q[64];
+    char list[512] = "", q[64];
 
     for (unsigned i = 0; i < NKEYS; i++) {
         size_t l = strlen(list);
@@ -391,7 +440,7 @@ static int finish(struct parse *ps)
 
 int nicopt_parse(const char *s, struct nic_config *cfg, char *err, size_t errlen)
 {
-    struct parse ps = {.cfg = cfg, .err = err, .errlen = errlen};
+    struct parse ps = {.prefix = "--nic: ", .cfg = cfg, .err = err, .errlen = errlen};
     char *copy, *item;
     int r = 0;
 
@@ -428,10 +477,29 @@ int nicopt_parse(const char *s, struct nic_config *cfg, char *err, size_t errlen
     return r;
 }
 
+int nicopt_parse_vf_value(const char *key, const char *value, struct nic_vf_config *vf, char *err,
+                          size_t errlen)
+{
+    struct nic_config dummy;
+    struct parse ps = {.prefix = "", .cfg = &dummy, .err = err, .errlen = errlen};
+    char q[64];
+
+    for (unsigned i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        if (!k->per_vf || k->type == K_PATH || strcmp(k->name, key))
+            continue;
+        return set_value(&ps, k, key, value, (char *)vf + k->off);
+    }
+    return fail(&ps, "'%s': unknown key (known: mac, vlan, spoofchk, trust, state, max_tx_rate)",
+                quote(key, q, sizeof(q)));
+}
+
 void nicopt_free(struct nic_config *cfg)
 {
     free(cfg->uplink_pcap);
     cfg->uplink_pcap = NULL;
+    free(cfg->uplink_tap);
+    cfg->uplink_tap = NULL;
     for (unsigned i = 0; i < NICOPT_MAX_VFS; i++) {
         free(cfg->vf[i].pcap);
         cfg->vf[i].pcap = NULL;

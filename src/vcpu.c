@@ -366,6 +366,10 @@ static void *vcpu_thread(void *arg)
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
     while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+        if (__atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE)) {
+            vm_park(vm); /* not an exit: nothing is recorded (vm.h) */
+            continue;
+        }
         int r = ioctl(v->fd, KVM_RUN, 0);
         uint64_t t_ret = vm_now_ns();
         if (r < 0) {

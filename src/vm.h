@@ -57,11 +57,37 @@ struct vm {
     bool stopping;
     int status;
     int stop_fd;
+
+    /* Pause state (vm_pause), under pause_lock; vCPU threads read `paused` without it before
+     * each KVM_RUN. pause_cond: parked vCPUs wait on it for resume or stop, vm_pause() for
+     * every vCPU to park. */
+    pthread_mutex_t pause_lock;
+    pthread_cond_t pause_cond;
+    bool paused;
+    unsigned parked;
+    uint64_t pause_t0_ns, paused_ns; /* start of this pause; total of the finished ones */
 };
 
 /* Requests the VM to stop with `status`; the first request wins. Safe from any thread. */
 void vm_stop(struct vm *vm, int status);
 /* Monotonic ns. */
 uint64_t vm_now_ns(void);
+
+/* Pausing (the control socket's pause/resume). vm_pause() kicks every vCPU out of KVM_RUN and
+ * returns once all of them are parked in vm_park(), so no guest code runs; vm_resume() lets
+ * them go. Both return 0, or -ESHUTDOWN once the VM is stopping (vm_stop() also releases
+ * parked vCPUs). A kick that interrupts KVM_RUN is not an exit (KVM_RUN fails with EINTR):
+ * pauses add nothing to the exit counts or the exit log; KVM's own `signal_exits` statistic
+ * does count them. Guest time (TSC, LAPIC timer) runs on while paused. Safe from any thread
+ * but a vCPU's. */
+int vm_pause(struct vm *vm);
+/* vm_pause() waits this long for the vCPUs to park, then returns -ETIMEDOUT (the pause stays
+ * requested: the late vCPUs park when they get back to their loop). */
+#define VM_PAUSE_TIMEOUT_S 5
+int vm_resume(struct vm *vm);
+/* Called by a vCPU thread that saw `paused`: waits until resumed or stopping. */
+void vm_park(struct vm *vm);
+/* Total time paused so far (the current pause included); *paused: paused now. */
+uint64_t vm_paused_ns(struct vm *vm, bool *paused);
 
 #endif

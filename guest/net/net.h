@@ -39,6 +39,9 @@ extern unsigned int nr_netdevs;
 /* virtio_net.c */
 /* Probe virtio-mmio, bring up every virtio-net device, print "net: vfN mac M ip A". */
 void virtio_net_init(const void *fdt, uint64_t fdt_size, const struct cmdline *cl);
+/* Reset the device (Status 0), free its rings and bring it up again as at boot (the way
+ * out of DEVICE_NEEDS_RESET); 0 or -errno. */
+int virtio_net_reset(struct netdev *nd);
 /* A free transmit buffer: returns the frame's start (after the virtio-net header) and its
  * descriptor in *id, or NULL when all are in flight (reclaims completed ones first). */
 uint8_t *virtio_net_tx_buf(struct netdev *nd, int *id);

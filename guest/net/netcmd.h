@@ -10,5 +10,6 @@ int cmd_net_ping(const struct cmdline *cl);
 int cmd_net_echo(const struct cmdline *cl);
 int cmd_net_tx(const struct cmdline *cl);
 int cmd_net_selftest(const struct cmdline *cl);
+int cmd_net_hostile(const struct cmdline *cl); /* hostile.c */
 
 #endif

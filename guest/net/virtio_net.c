@@ -122,6 +122,16 @@ void virtio_net_init(const void *fdt, uint64_t fdt_size, const struct cmdline *c
     }
 }
 
+int virtio_net_reset(struct netdev *nd)
+{
+    /* Status 0 first: the device forgets the rings before their memory is freed. */
+    virtio_mmio_write(&nd->mmio, VIRTIO_MMIO_STATUS, 0);
+    vring_destroy(&nd->rxq);
+    vring_destroy(&nd->txq);
+    nd->config_changed = false;
+    return netdev_setup(nd);
+}
+
 static void reclaim_tx(struct netdev *nd)
 {
     uint32_t len;

@@ -78,6 +78,19 @@ int vring_create(struct virtqueue *vq, unsigned int index, unsigned int num, boo
     return 0;
 }
 
+void vring_destroy(struct virtqueue *vq)
+{
+    unsigned int order = 0;
+
+    if (!vq->desc)
+        return;
+    while ((PAGE_SIZE << order) < (uint64_t)vq->num * VQ_BUF_SIZE)
+        order++;
+    free_pages((unsigned long)vq->buf[0], order);
+    free_page((unsigned long)vq->desc);
+    memset(vq, 0, sizeof(*vq));
+}
+
 int virtqueue_get_free(struct virtqueue *vq)
 {
     if (!vq->nr_free)

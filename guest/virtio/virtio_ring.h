@@ -43,6 +43,9 @@ struct virtqueue {
 /* Allocate the ring (one DMA32 page) and num buffers; all descriptors start free.
  * 0 or -errno. */
 int vring_create(struct virtqueue *vq, unsigned int index, unsigned int num, bool event_idx);
+/* Free the ring and the buffers (after a device reset: the device must no longer own them);
+ * the queue is zeroed and may be created again. */
+void vring_destroy(struct virtqueue *vq);
 /* A free descriptor index, or -1 when every buffer is with the device. */
 int virtqueue_get_free(struct virtqueue *vq);
 /* Give buffer `id` to the device: `len` bytes, device-writable when `write`. */

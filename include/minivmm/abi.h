@@ -57,10 +57,15 @@
 #define MINIVMM_PHASE_CPUS_UP 5       /* every vCPU online */
 #define MINIVMM_PHASE_COMMAND 6       /* the selected command starts */
 #define MINIVMM_PHASE_DONE 7          /* command finished, about to write the exit port */
-#define MINIVMM_PHASE_MAX 7
+/* Within a command, around its timed part (net.tx; `minivmm bench net` counts the exits
+ * between the two): after COMMAND, before DONE. */
+#define MINIVMM_PHASE_XFER_START 8
+#define MINIVMM_PHASE_XFER_DONE 9
+#define MINIVMM_PHASE_MAX 9
 
 #define MINIVMM_PHASE_NAMES                                                                       \
-    { "", "entry", "long-mode", "memory-ready", "devices-ready", "cpus-up", "command", "done" }
+    { "", "entry", "long-mode", "memory-ready", "devices-ready", "cpus-up", "command", "done",    \
+      "xfer-start", "xfer-done" }
 
 /*
  * NICs (SR-IOV-style, docs/nic.md when written): each virtual function is a virtio-mmio
@@ -108,7 +113,9 @@
     X("net.tx", "", "send net.count UDP frames of net.size bytes from vf0 to net.dst (default " \
       "broadcast) as fast as possible; print packets and bytes")                                \
     X("net.selftest", "", "with 2+ VFs: each VF ARP-resolves and pings the others; with "      \
-      "net.spoof=1 vf1 also pings vf0 with a forged source MAC (expect 0 replies): SUCCESS/FAIL")
+      "net.spoof=1 vf1 also pings vf0 with a forged source MAC (expect 0 replies): SUCCESS/FAIL")\
+    X("net.hostile", "", "post hostile TX descriptors on vf0 (net.case): check NEEDS_RESET, "   \
+      "that vf1 still works, and that vf0 works again after a reset: SUCCESS/FAIL")
 
 /* X(name, value, help) */
 #define MINIVMM_GUEST_PARAMS(X)                                                                   \
@@ -126,6 +133,8 @@
       "net.selftest spoofed pings (default 3)")                                                  \
     X("net.size", "S", "net.tx Ethernet frame size in bytes, 60-1514 (default 64)")            \
     X("net.spoof", "0|1", "net.selftest: 1 = vf1 also sends pings with a forged source MAC")   \
+    X("net.case", "1-4", "net.hostile: 1 buffer outside RAM, 2 address+length wraps, "        \
+      "3 descriptor loop, 4 avail idx jumps past the queue size")                                \
     X("virtio_mmio.device", "SIZE@ADDR:IRQ", "a virtio-mmio window (Linux's syntax; from the " \
       "VMM, or QEMU microvm with acpi=off); used when there is no device tree")
 

@@ -80,7 +80,8 @@ static const struct bad bads[] = {
     {"vfs=2,vf0.spoofchk=ON", "--nic: vf0.spoofchk: 'ON' is not on or off"},
     {"vfs=2,event_idx=1", "--nic: event_idx: '1' is not on or off"},
     {"vfs=2,notify=poll", "--nic: notify: 'poll' is not one of ioeventfd, exit"},
-    {"vfs=2,uplink=tap", "--nic: uplink: 'tap' is not sink or pcap:FILE"},
+    {"vfs=2,uplink=tap",
+     "--nic: uplink: 'tap' is not sink, pcap:FILE, dgram:L:R, tap:NAME or tap-fd:N"},
     {"vfs=2,uplink=pcap:", "--nic: uplink: 'pcap:' has no FILE"},
     {"vfs=2,vf0.mac=01:00:5e:00:00:01", "vf0.mac: '01:00:5e:00:00:01' is a multicast address"},
     {"vfs=2,mac=03:00:00:00:00:00", "mac: '03:00:00:00:00:00' is a multicast address"},
@@ -99,8 +100,7 @@ static const struct bad bads[] = {
     {"vfs=2,vf1.vlan=3,vf1.vlan=3", "--nic: vf1.vlan: given twice"},
     {"vfs=2,mac=02:00:00:00:00:10,mac=02:00:00:00:00:10", "--nic: mac: given twice"},
     {"vfs=2,speed=10", "--nic: 'speed': unknown key (known: vfs, uplink, mac"},
-    {"vfs=2,vf0.state=auto", "--nic: 'vf0.state': unknown key"},
-    {"vfs=2,vf0.max_tx_rate=100", "'vf0.max_tx_rate': unknown key"},
+    {"vfs=2,vf0.min_tx_rate=100", "'vf0.min_tx_rate': unknown key"},
     {"vfs=2,ne2000=on", "'ne2000': unknown key"},
     {"vfs=2,", "--nic: empty item"},
     {",vfs=2", "--nic: empty item"},
@@ -109,6 +109,16 @@ static const struct bad bads[] = {
     {"vfs=2,uplink=pcap:x,vf1.pcap=x", "vf1.pcap: 'x' is also the uplink's capture file"},
     {"vfs=2,vf0.pcap=y,vf1.pcap=y", "vf1.pcap: 'y' is also vf0's capture file"},
     {"vfs=2,vf0.trust=\x1b[31mred", "vf0.trust: '?[31mred' is not on or off"},
+    {"vfs=1,uplink=dgram:1", "uplink: 'dgram:1' is not dgram:LOCAL_PORT:REMOTE_PORT"},
+    {"vfs=1,uplink=dgram:0:5", "is not dgram:LOCAL_PORT:REMOTE_PORT (ports 1-65535)"},
+    {"vfs=1,uplink=dgram:5:65536", "is not dgram:LOCAL_PORT:REMOTE_PORT"},
+    {"vfs=1,uplink=tap:", "uplink: 'tap:': a tap name has 1-15 characters"},
+    {"vfs=1,uplink=tap:abcdefghijklmnop", "a tap name has 1-15 characters"},
+    {"vfs=1,uplink=tap-fd:x", "is not tap-fd:N"},
+    {"vfs=1,uplink=udp", "is not sink, pcap:FILE, dgram:L:R, tap:NAME or tap-fd:N"},
+    {"vfs=1,vf0.state=down", "vf0.state: 'down' is not one of auto, enable, disable"},
+    {"vfs=1,vf0.max_tx_rate=1000001", "vf0.max_tx_rate: '1000001' is not a rate in Mbit/s"},
+    {"vfs=1,vf0.max_tx_rate=-1", "vf0.max_tx_rate: '-1' is not"},
     {"vfs=2,notify=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is not one of"},
 };
@@ -232,12 +242,79 @@ END_TEST
 
 START_TEST(test_help_mentions_every_key)
 {
-    const char *keys[] = {"vfs=",       "uplink=sink", "pcap:FILE", "mac=BASE",  "notify=",
-                          "ioeventfd",  "event_idx=",  "vfK.mac=",  "vfK.vlan=", "vfK.spoofchk=",
-                          "vfK.trust=", "vfK.pcap=",   "1-8",       "0-4094"};
+    const char *keys[] = {"vfs=",
+                          "uplink=sink",
+                          "pcap:FILE",
+                          "mac=BASE",
+                          "notify=",
+                          "ioeventfd",
+                          "event_idx=",
+                          "vfK.mac=",
+                          "vfK.vlan=",
+                          "vfK.spoofchk=",
+                          "vfK.trust=",
+                          "vfK.pcap=",
+                          "1-8",
+                          "0-4094",
+                          "dgram:L:R",
+                          "tap:NAME",
+                          "tap-fd:N",
+                          "vfK.state=auto|enable|disable",
+                          "vfK.max_tx_rate=MBIT"};
     for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ck_assert_msg(strstr(nicopt_help, keys[i]), "help lacks %s", keys[i]);
     ck_assert(nicopt_help[strlen(nicopt_help) - 1] == '\n');
+}
+END_TEST
+
+START_TEST(test_new_uplinks_and_vf_keys)
+{
+    struct nic_config c;
+    char err[256];
+
+    ck_assert_int_eq(nicopt_parse("vfs=2,uplink=dgram:4000:4001,vf1.state=disable,"
+                                  "vf0.max_tx_rate=25,vf0.state=enable",
+                                  &c, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(c.uplink, NIC_UPLINK_DGRAM);
+    ck_assert_uint_eq(c.dgram_local, 4000);
+    ck_assert_uint_eq(c.dgram_remote, 4001);
+    ck_assert_uint_eq(c.vf[0].state, 1);
+    ck_assert_uint_eq(c.vf[1].state, 2);
+    ck_assert_uint_eq(c.vf[0].max_tx_rate, 25);
+    ck_assert_uint_eq(c.vf[1].max_tx_rate, 0);
+    nicopt_free(&c);
+    ck_assert_int_eq(nicopt_parse("vfs=1,uplink=tap:mvtap0", &c, err, sizeof(err)), 0);
+    ck_assert_int_eq(c.uplink, NIC_UPLINK_TAP);
+    ck_assert_str_eq(c.uplink_tap, "mvtap0");
+    nicopt_free(&c);
+    ck_assert_int_eq(nicopt_parse("vfs=1,uplink=tap-fd:3", &c, err, sizeof(err)), 0);
+    ck_assert_int_eq(c.uplink, NIC_UPLINK_TAP_FD);
+    ck_assert_int_eq(c.tap_fd, 3);
+    nicopt_free(&c);
+}
+END_TEST
+
+/* The run-time values (nic_vf_set) use the same table and messages, without "--nic: ". */
+START_TEST(test_vf_values)
+{
+    struct nic_vf_config v;
+    char err[256];
+
+    memset(&v, 0, sizeof(v));
+    ck_assert_int_eq(nicopt_parse_vf_value("max_tx_rate", "100", &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v.max_tx_rate, 100);
+    ck_assert_int_eq(nicopt_parse_vf_value("state", "disable", &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v.state, 2);
+    ck_assert_int_eq(nicopt_parse_vf_value("mac", "02:00:00:00:00:07", &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v.mac[5], 7);
+    ck_assert_int_eq(nicopt_parse_vf_value("vlan", "4095", &v, err, sizeof(err)), -EINVAL);
+    ck_assert_str_eq(err, "vlan: '4095' is not a VLAN ID (0-4094)");
+    ck_assert_int_eq(nicopt_parse_vf_value("spoofchk", "yes", &v, err, sizeof(err)), -EINVAL);
+    ck_assert_str_eq(err, "spoofchk: 'yes' is not on or off");
+    ck_assert_int_eq(nicopt_parse_vf_value("pcap", "/tmp/x", &v, err, sizeof(err)), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "unknown key"));
+    ck_assert_ptr_null(v.pcap);
 }
 END_TEST
 
@@ -249,6 +326,8 @@ static Suite *nicopt_suite(void)
     tcase_add_test(tc, test_default_mac_base);
     tcase_add_test(tc, test_parse_mac);
     tcase_add_test(tc, test_help_mentions_every_key);
+    tcase_add_test(tc, test_new_uplinks_and_vf_keys);
+    tcase_add_test(tc, test_vf_values);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad");
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bads) / sizeof(bads[0]));

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pfswitch.h"
 
@@ -741,6 +742,95 @@ START_TEST(test_init_and_names)
 }
 END_TEST
 
+/* ---- max_tx_rate ---- */
+
+static const unsigned rates[] = {1, 10, 100, 1000, 10000};
+
+/* A sender that always has a frame ready, on a simulated clock that jumps by each wait the
+ * bucket asks for: over 0.5 s (>= 20 bucket depths) the rate stays within [0.9, 1.1] x the cap. */
+START_TEST(test_bucket_simulated_clock)
+{
+    struct pfswitch_bucket b;
+    uint64_t t = 5000, bytes = 0, waits = 0;
+    const uint64_t t0 = t, span = 500000000u;
+    unsigned mbit = rates[_i], i = 0;
+
+    pfswitch_bucket_set(&b, mbit, 1514, t);
+    while (t - t0 < span) {
+        size_t len = 60 + (i * 397) % 1455; /* 60..1514 */
+        uint64_t w = pfswitch_bucket_take(&b, t, len);
+        if (w) {
+            ck_assert_uint_le(w, 1000000000u); /* never more than a second for one frame */
+            t += w;
+            waits++;
+            continue;
+        }
+        bytes += len;
+        i++;
+    }
+    double got = (double)bytes * 8 / ((double)(t - t0) / 1e9) / 1e6;
+    ck_assert_msg(got <= 1.1 * mbit && got >= 0.9 * mbit, "%u Mbit/s: measured %.3f", mbit, got);
+    ck_assert_uint_gt(waits, 0);
+}
+END_TEST
+
+START_TEST(test_bucket_unlimited_and_idle)
+{
+    struct pfswitch_bucket b;
+
+    pfswitch_bucket_set(&b, 0, 1514, 0);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_uint_eq(pfswitch_bucket_take(&b, 0, 1514), 0);
+    /* After a long idle time the bucket is full, not overflowed: depth = 2 frames at 1 Mbit. */
+    pfswitch_bucket_set(&b, 1, 1514, 0);
+    uint64_t t = 3600ull * 1000000000u;
+    ck_assert_uint_eq(pfswitch_bucket_take(&b, t, 1514), 0);
+    ck_assert_uint_eq(pfswitch_bucket_take(&b, t, 1514), 0);
+    uint64_t w = pfswitch_bucket_take(&b, t, 1514);
+    ck_assert_uint_ge(w, 1514u * 8 * 1000); /* 12.1 ms at 1 Mbit/s */
+    ck_assert_uint_le(w, 1514u * 8 * 1000 + 1);
+}
+END_TEST
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Through the switch on the real clock: frames over the rate wait, none is dropped. */
+START_TEST(test_rate_waits_not_drops)
+{
+    struct pfswitch_port_info pi;
+    struct pfswitch_port_stats st;
+
+    ck_assert_int_eq(pfswitch_set_max_tx_rate(&sw, 0, PFSWITCH_RATE_MAX + 1), -EINVAL);
+    ck_assert_int_eq(pfswitch_set_max_tx_rate(&sw, 0, 10), 0);
+    ck_assert_int_eq(pfswitch_port_info(&sw, 0, &pi), 0);
+    ck_assert_uint_eq(pi.max_tx_rate, 10);
+    uint64_t t0 = mono_ns();
+    for (int i = 0; i < 20; i++)
+        vf_send(0, BCAST, 1514);
+    uint64_t dt = mono_ns() - t0;
+    /* 20 x 1514 bytes, 2 frames from the full bucket: 18 x 1514 x 8 bits at 10 Mbit/s. */
+    ck_assert_uint_ge(dt, 18u * 1514 * 8 * 100);
+    ck_assert_int_eq(pfswitch_stats(&sw, 0, &st), 0);
+    ck_assert_uint_eq(st.tx_packets, 20);
+    ck_assert_uint_ge(st.rate_waits, 17);
+    ck_assert_uint_eq(fakes[UP].n, 20);
+    ck_assert_uint_eq(fakes[1].n, 20);
+    /* Back to unlimited: no more waits. */
+    ck_assert_int_eq(pfswitch_set_max_tx_rate(&sw, 0, 0), 0);
+    uint64_t w0 = st.rate_waits;
+    for (int i = 0; i < 20; i++)
+        vf_send(0, UNKNOWN, 1514);
+    ck_assert_int_eq(pfswitch_stats(&sw, 0, &st), 0);
+    ck_assert_uint_eq(st.rate_waits, w0);
+    ck_assert_uint_ge(st.tx_last_ns, st.tx_first_ns);
+}
+END_TEST
+
 static TCase *add_tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -776,6 +866,10 @@ static Suite *pfswitch_suite(void)
     tcase_add_test(tc, test_no_buffer);
     tcase_add_test(tc, test_link_state);
     tcase_add_test(tc, test_taps_both_directions);
+    tc = add_tcase(s, "max_tx_rate");
+    tcase_add_loop_test(tc, test_bucket_simulated_clock, 0, sizeof(rates) / sizeof(rates[0]));
+    tcase_add_test(tc, test_bucket_unlimited_and_idle);
+    tcase_add_test(tc, test_rate_waits_not_drops);
     tc = add_tcase(s, "accounting");
     tcase_add_test(tc, test_counters_add_up_randomized);
     tcase_set_timeout(tc, 30);

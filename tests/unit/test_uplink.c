@@ -6,13 +6,20 @@
  * so tshark, would read". Also: the sink counts, the pcap uplink sees both directions, per-VF
  * taps, frames are on disk before close, and the errors for a missing libpcap and an unwritable
  * file. Each test runs in its own process (CK_FORK), so each starts with libpcap not loaded.
+ * The dgram uplink: two uplinks on 127.0.0.1 in one process, each feeding its own switch,
+ * carry frames both ways; runt and oversize datagrams are counted and not offered.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pfswitch.h"
@@ -197,6 +204,178 @@ START_TEST(test_sink_counts)
 }
 END_TEST
 
+/* ---- dgram ---- */
+
+/* A free UDP port on 127.0.0.1 (the kernel's pick; a race with other programs is unlikely). */
+static unsigned free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+struct sinkport {
+    pthread_mutex_t lock;
+    unsigned n;
+    size_t len;
+    uint8_t last[PFSWITCH_MAX_FRAME];
+};
+
+static int sinkport_deliver(void *opaque, const void *frame, size_t len)
+{
+    struct sinkport *sp = opaque;
+    pthread_mutex_lock(&sp->lock);
+    sp->n++;
+    sp->len = len;
+    memcpy(sp->last, frame, len);
+    pthread_mutex_unlock(&sp->lock);
+    return 0;
+}
+
+static const struct pfswitch_port_ops sinkport_ops = {.deliver = sinkport_deliver};
+
+/* Waits up to 2 s for sp->n >= n. */
+static unsigned wait_frames(struct sinkport *sp, unsigned n)
+{
+    unsigned got = 0;
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&sp->lock);
+        got = sp->n;
+        pthread_mutex_unlock(&sp->lock);
+        if (got >= n)
+            break;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    return got;
+}
+
+struct side {
+    struct uplink up;
+    struct pfswitch sw;
+    struct sinkport vf;
+};
+
+static void side_open(struct side *s, unsigned local, unsigned remote, const uint8_t *mac)
+{
+    char err[256];
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->vf.lock, NULL);
+    ck_assert_int_eq(pfswitch_init(&s->sw, 1), 0);
+    ck_assert_int_eq(pfswitch_set_mac(&s->sw, 0, mac, false), 0);
+    ck_assert_int_eq(pfswitch_attach(&s->sw, 0, &sinkport_ops, &s->vf), 0);
+    int r = uplink_open_dgram(&s->up, local, remote, err, sizeof(err));
+    ck_assert_msg(r == 0, "uplink_open_dgram: %s", err);
+    ck_assert_str_eq(s->up.ops->name, "dgram");
+    ck_assert_int_eq(pfswitch_attach(&s->sw, PFSWITCH_UPLINK, &uplink_port_ops, &s->up), 0);
+    ck_assert_int_eq(uplink_start(&s->up, &s->sw, "test-rx"), 0);
+}
+
+static void side_close(struct side *s)
+{
+    ck_assert_int_eq(uplink_close(&s->up), 0);
+    pfswitch_destroy(&s->sw);
+}
+
+START_TEST(test_dgram_both_ways)
+{
+    unsigned pa = free_port(), pb = free_port();
+    struct side a, b;
+    uint8_t f[1514];
+
+    ck_assert_uint_ne(pa, pb);
+    side_open(&a, pa, pb, VF0);
+    side_open(&b, pb, pa, VF1);
+    /* A -> B: unicast to B's VF (unknown in A's switch: out of A's uplink). */
+    mkframe(f, VF1, VF0, 1514, 0xa5);
+    ck_assert_int_eq(pfswitch_tx_from_vf(&a.sw, 0, f, 1514), 0);
+    ck_assert_uint_eq(wait_frames(&b.vf, 1), 1);
+    ck_assert_uint_eq(b.vf.len, 1514);
+    ck_assert_mem_eq(b.vf.last, f, 1514);
+    /* B -> A: a broadcast, then a minimum frame. */
+    mkframe(f, BCAST, VF1, 60, 0x5a);
+    ck_assert_int_eq(pfswitch_tx_from_vf(&b.sw, 0, f, 60), 0);
+    mkframe(f, VF0, VF1, 14, 0);
+    ck_assert_int_eq(pfswitch_tx_from_vf(&b.sw, 0, f, 14), 0);
+    ck_assert_uint_eq(wait_frames(&a.vf, 2), 2);
+    ck_assert_uint_eq(a.vf.len, 14);
+    ck_assert_uint_eq(a.up.rx_packets, 2);
+    ck_assert_uint_eq(b.up.tx_packets, 2);
+    side_close(&a);
+    side_close(&b);
+}
+END_TEST
+
+START_TEST(test_dgram_bad_datagrams)
+{
+    unsigned pa = free_port(), pb = free_port();
+    struct side a;
+    static uint8_t big[PFSWITCH_MAX_FRAME + 1];
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in from = to;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    side_open(&a, pa, pb, VF0);
+    from.sin_port = htons((uint16_t)pb); /* the connected uplink accepts only its peer */
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+    to.sin_port = htons((uint16_t)pa);
+    mkframe(big, VF0, EXT, sizeof(big), 1);
+    ck_assert_int_eq(sendto(fd, big, 13, 0, (struct sockaddr *)&to, sizeof(to)), 13);
+    ck_assert_int_eq(sendto(fd, big, 0, 0, (struct sockaddr *)&to, sizeof(to)), 0);
+    ck_assert_int_eq(sendto(fd, big, sizeof(big), 0, (struct sockaddr *)&to, sizeof(to)),
+                     (ssize_t)sizeof(big));
+    ck_assert_int_eq(sendto(fd, big, 60, 0, (struct sockaddr *)&to, sizeof(to)), 60);
+    ck_assert_uint_eq(wait_frames(&a.vf, 1), 1); /* datagrams arrive in order */
+    pthread_mutex_lock(&a.up.lock);
+    ck_assert_uint_eq(a.up.rx_runt, 2);
+    ck_assert_uint_eq(a.up.rx_oversize, 1);
+    ck_assert_uint_eq(a.up.rx_packets, 1);
+    pthread_mutex_unlock(&a.up.lock);
+    close(fd);
+    side_close(&a);
+}
+END_TEST
+
+START_TEST(test_dgram_bad_ports)
+{
+    struct uplink up;
+    char err[256];
+    unsigned p = free_port();
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)p)};
+
+    ck_assert_int_eq(uplink_open_dgram(&up, 0, 5, err, sizeof(err)), -EINVAL);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(uplink_open_dgram(&up, p, p + 1, err, sizeof(err)), -EADDRINUSE);
+    ck_assert_ptr_nonnull(strstr(err, "cannot bind 127.0.0.1"));
+    close(fd);
+}
+END_TEST
+
+START_TEST(test_tap_errors)
+{
+    struct uplink up;
+    char err[256];
+
+    ck_assert_int_eq(uplink_open_tap(&up, NULL, 999, err, sizeof(err)), -EBADF);
+    ck_assert_ptr_nonnull(strstr(err, "tap-fd:999"));
+    ck_assert_int_eq(uplink_open_tap(&up, "a-name-much-too-long", -1, err, sizeof(err)), -EINVAL);
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(uplink_open_tap(&up, NULL, p[0], err, sizeof(err)), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "not a tap opened with IFF_TAP | IFF_NO_PI"));
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
 START_TEST(test_pcap_uplink_both_directions)
 {
     struct uplink up;
@@ -288,6 +467,12 @@ static Suite *uplink_suite(void)
     tcase_add_test(tc, test_sink_counts);
     tcase_add_test(tc, test_pcap_uplink_both_directions);
     tcase_add_test(tc, test_per_vf_capture);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dgram");
+    tcase_add_test(tc, test_dgram_both_ways);
+    tcase_add_test(tc, test_dgram_bad_datagrams);
+    tcase_add_test(tc, test_dgram_bad_ports);
+    tcase_add_test(tc, test_tap_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -550,6 +550,12 @@ START_TEST(test_hostile_tx_loop)
     ck_assert_uint_eq(rd(0, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
                       VIRTIO_CONFIG_S_NEEDS_RESET);
     ck_assert_uint_eq(rd(1, VIRTIO_MMIO_STATUS), S_UP);
+    /* A ring violation (found by the virtqueue, not by virtio_net) is counted too. */
+    struct virtio_net_stats st;
+    virtio_net_get_stats(&vn[0], &st);
+    ck_assert_uint_eq(st.resets, 1);
+    virtio_net_get_stats(&vn[1], &st);
+    ck_assert_uint_eq(st.resets, 0);
 }
 END_TEST
 

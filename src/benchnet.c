@@ -1,0 +1,586 @@
+/*
+ * benchnet.c: `minivmm bench net`, guest -> uplink throughput and VF -> VF ping round trips.
+ *
+ * tx    the guest's `net.tx` (guest/net/netcmd.c) sends net.count UDP frames of exactly
+ *       net.size bytes from vf0 as fast as it can, under `minivmm run --nic vfs=1,uplink=sink`
+ *       with notify=exit|ioeventfd and event_idx=on|off, and under QEMU microvm with a
+ *       virtio-net-device on a `-netdev dgram` socket whose far end is a UDP sink of ours on
+ *       127.0.0.1 (a thread counting datagrams; QEMU gets `-cpu qemu64,+invtsc,
+ *       vmware-cpuid-freq=on` so that the guest learns the TSC rate as it does from minivmm). The
+ * time is the guest's own TSC report for the transfer (frames are built before its clock starts; it
+ * stops when the device has taken every frame), not boot. Per run: packets/s, MB/s (10^6 bytes of
+ * frames), and for minivmm the userspace exits between the guest's xfer-start and xfer-done phase
+ *       markers (the run summary's phase table) and the NIC I/O thread's eventfd reads (the
+ *       end-of-run `nic:` line; whole run, so one rx-queue notify of start-up is included),
+ *       both per KiB sent.
+ *   ping  `net.ping` from vf0 to vf1 of one VM (`--nic vfs=2`: through the PF's switch), the
+ *       guest's RTTs, for the four minivmm variants.
+ *
+ * Variants and sizes are interleaved round by round with the order rotated each round; each
+ * figure is the median over rounds (ping: over every reply of every round). A run that fails,
+ * times out, loses frames or prints no result is reported and makes the exit status 1.
+ * bench.c supplies the children, paths and statistics.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "benchnet.h"
+#include "pfswitch.h"
+
+#define NET_TIMEOUT_MS 120000
+#define MAX_SIZES 4
+#define VF1_IP "10.0.2.16" /* the guest's default: 10.0.2.15 + VF index */
+
+enum { NV_EXIT_ON, NV_EXIT_OFF, NV_IOFD_ON, NV_IOFD_OFF, NV_QEMU, NV_N };
+
+static const struct nvariant {
+    const char *name;
+    const char *nic; /* --nic keys after vfs=N */
+    bool ioeventfd;
+} nvariants[NV_N] = {
+    {"notify=exit,event_idx=on", "notify=exit,event_idx=on", false},
+    {"notify=exit,event_idx=off", "notify=exit,event_idx=off", false},
+    {"notify=ioeventfd,event_idx=on", "notify=ioeventfd,event_idx=on", true},
+    {"notify=ioeventfd,event_idx=off", "notify=ioeventfd,event_idx=off", true},
+    {"QEMU microvm, -netdev dgram", NULL, false},
+};
+
+enum { M_PPS, M_MBS, M_EXITS, M_READS, M_N };
+
+struct net_opts {
+    unsigned long count, rounds, pings;
+    unsigned long sizes[MAX_SIZES];
+    unsigned nsizes;
+    bool verbose, no_qemu;
+    const char *qemu, *kernel;
+};
+
+static void net_usage(FILE *f)
+{
+    fputs("usage: minivmm bench net [--count N] [--sizes LIST] [--rounds R] [--pings N]\n"
+          "           [--qemu PATH | --no-qemu] [--kernel FILE] [-v]\n"
+          "\n"
+          "Guest -> uplink throughput of the guest's net.tx (vf0, uplink=sink) under minivmm\n"
+          "with notify=exit|ioeventfd and event_idx=on|off, and under QEMU microvm with\n"
+          "-netdev dgram to a UDP sink on 127.0.0.1; then net.ping vf0 -> vf1 through the PF\n"
+          "switch. Variants interleaved, order rotated each round; medians over rounds.\n"
+          "  --count N     frames per run (default 2000)\n"
+          "  --sizes LIST  frame sizes in bytes, 60-1514, at most 4 (default 64,1514)\n"
+          "  --rounds R    rounds (default 5)\n"
+          "  --pings N     echo requests per ping run (default 50; 0: no ping runs)\n"
+          "  --qemu PATH   qemu-system-x86_64 to compare with (default: from $PATH, if any)\n"
+          "  --no-qemu     leave QEMU out\n"
+          "  --kernel FILE the guest (default: guest/kernel.elf next to minivmm)\n"
+          "  -v            print every run's figures\n"
+          "Time is the guest's TSC report of the transfer, not boot; exits/KiB counts the\n"
+          "VMM's userspace exits between the guest's xfer-start and xfer-done markers.\n",
+          f);
+}
+
+static int parse_sizes(const char *list, struct net_opts *o)
+{
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", list);
+    o->nsizes = 0;
+    for (char *save, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (o->nsizes == MAX_SIZES)
+            return bench_usage_error("--sizes: at most %d sizes", MAX_SIZES);
+        if (bench_parse_count(w, 60, 1514, &o->sizes[o->nsizes]))
+            return bench_usage_error("--sizes: '%s' is not a frame size from 60 to 1514", w);
+        o->nsizes++;
+    }
+    return o->nsizes ? 0 : bench_usage_error("--sizes: no size given");
+}
+
+/* ---- the UDP sink for QEMU ---- */
+
+struct sink {
+    int fd;
+    uint16_t port;
+    volatile bool stop;
+    uint64_t frames, bytes; /* written by the thread, read after the join */
+    pthread_t thread;
+};
+
+static void *sink_thread(void *arg)
+{
+    struct sink *s = arg;
+    static char buf[65536];
+    while (!s->stop) {
+        struct pollfd pf = {.fd = s->fd, .events = POLLIN};
+        if (poll(&pf, 1, 20) <= 0)
+            continue;
+        ssize_t n;
+        while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+            s->frames++;
+            s->bytes += (uint64_t)n;
+        }
+    }
+    return NULL;
+}
+
+/* A UDP socket on 127.0.0.1 with a kernel-chosen port; 0 or -errno. */
+static int udp_socket(int *fd, uint16_t *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    *fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (*fd < 0)
+        return -errno;
+    if (bind(*fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        getsockname(*fd, (struct sockaddr *)&a, &len) < 0) {
+        int e = -errno;
+        close(*fd);
+        *fd = -1;
+        return e;
+    }
+    *port = ntohs(a.sin_port);
+    return 0;
+}
+
+static int sink_start(struct sink *s)
+{
+    memset(s, 0, sizeof(*s));
+    int ret = udp_socket(&s->fd, &s->port);
+    if (ret)
+        return ret;
+    ret = -pthread_create(&s->thread, NULL, sink_thread, s);
+    if (ret) {
+        close(s->fd);
+        return ret;
+    }
+    return 0;
+}
+
+/* Stops the thread once `want` frames arrived or nothing came for ~100 ms. */
+static void sink_stop(struct sink *s, uint64_t want)
+{
+    uint64_t last = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
+    for (int quiet = 0; quiet < 5 && last < want; quiet++) {
+        usleep(20000);
+        uint64_t now = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
+        if (now != last)
+            quiet = 0;
+        last = now;
+    }
+    s->stop = true;
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+}
+
+/* ---- parsing a run's output ---- */
+
+/* The first line starting with `key` in text, or NULL. */
+static const char *find_line(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *l = text; (l = strstr(l, key)) != NULL; l += klen)
+        if (l == text || l[-1] == '\n')
+            return l;
+    return NULL;
+}
+
+/* "net.tx: P packets, B bytes in U us": 0, or -1. */
+static int parse_tx(const struct bench_child *c, uint64_t *pkts, uint64_t *bytes, uint64_t *us)
+{
+    const char *l = find_line(c->out, "net.tx: ");
+    if (!l)
+        return -1;
+    return sscanf(l, "net.tx: %" SCNu64 " packets, %" SCNu64 " bytes in %" SCNu64 " us", pkts,
+                  bytes, us) == 3
+               ? 0
+               : -1;
+}
+
+/* Exits between xfer-start and xfer-done, from the summary's phase table; -1 if absent. */
+static int64_t parse_xfer_exits(const struct bench_child *c)
+{
+    const char *l = find_line(c->err, "  xfer-done ");
+    double at, delta;
+    uint64_t exits;
+    if (!l || sscanf(l, "  xfer-done %lf %lf %" SCNu64, &at, &delta, &exits) != 3)
+        return -1;
+    return (int64_t)exits;
+}
+
+/* From "minivmm: nic: vf0 rx R tx T ...": T, whether a drop is listed, and the eventfd reads
+ * (-1 when not shown). 0, or -1 without the line. */
+static int parse_nic(const struct bench_child *c, uint64_t *tx, bool *drops, int64_t *reads)
+{
+    const char *l = find_line(c->err, "minivmm: nic: vf0 ");
+    uint64_t rx;
+    if (!l || sscanf(l, "minivmm: nic: vf0 rx %" SCNu64 " tx %" SCNu64, &rx, tx) != 2)
+        return -1;
+    const char *end = strchr(l, '\n');
+    size_t n = end ? (size_t)(end - l) : strlen(l);
+    char line[512];
+    snprintf(line, sizeof(line), "%.*s", (int)n, l);
+    /* A drop is listed as " tx-<reason> N"; other " tx-" words (tx-bytes) are not drops. */
+    *drops = strstr(line, " tx-oversize ") || strstr(line, " tx-bad-header ");
+    for (int d = 0; d < PFSWITCH_DROP_NR; d++) {
+        char word[48];
+        snprintf(word, sizeof(word), " tx-%s ", pfswitch_drop_name(d));
+        *drops = *drops || strstr(line, word);
+    }
+    const char *r = strstr(line, " ioeventfd-reads ");
+    uint64_t v;
+    *reads = r && sscanf(r, " ioeventfd-reads %" SCNu64, &v) == 1 ? (int64_t)v : -1;
+    return 0;
+}
+
+/* ---- one throughput run ---- */
+
+struct tx_run {
+    double m[M_N];
+};
+
+static const char *tx_run(const struct bench_paths *p, const struct net_opts *o, int v,
+                          unsigned long size, struct bench_child *c, struct tx_run *r,
+                          const char **argv_out[])
+{
+    static const char *av[BENCH_MAX_ARGS];
+    static char nic[96], cnt[48], sz[48], netdev[256];
+    struct sink s = {.fd = -1};
+    uint64_t pkts, bytes, us;
+
+    for (int i = 0; i < M_N; i++)
+        r->m[i] = __builtin_nan("");
+    snprintf(cnt, sizeof(cnt), "net.count=%lu", o->count);
+    snprintf(sz, sizeof(sz), "net.size=%lu", size);
+    *argv_out = av;
+    if (v != NV_QEMU) {
+        snprintf(nic, sizeof(nic), "vfs=1,uplink=sink,%s", nvariants[v].nic);
+        const char *a[] = {p->self, "run",    "-k", o->kernel, "--nic", nic,
+                           "--",    "net.tx", cnt,  sz,        NULL};
+        memcpy(av, a, sizeof(a));
+        bench_run_child(av, NET_TIMEOUT_MS, NULL, c);
+        if (c->timed_out || c->status != 0)
+            return c->timed_out ? "timed out" : "non-zero exit status";
+    } else {
+        int lfd;
+        uint16_t lport;
+        int ret = sink_start(&s);
+        if (ret)
+            return "cannot open the UDP sink on 127.0.0.1";
+        /* QEMU binds its own end: take a free port and let it go (loopback only). */
+        if (udp_socket(&lfd, &lport)) {
+            sink_stop(&s, 0);
+            return "cannot find a free UDP port on 127.0.0.1";
+        }
+        close(lfd);
+        snprintf(netdev, sizeof(netdev),
+                 "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=%u,"
+                 "remote.type=inet,remote.host=127.0.0.1,remote.port=%u",
+                 lport, s.port);
+        static char append[160];
+        snprintf(append, sizeof(append), "net.tx %s %s", cnt, sz);
+        /* -cpu: QEMU's default qemu64 plus the TSC-rate leaf 0x40000010, which the guest
+         * times with (guest/tsc.c); without it the guest assumes 3 GHz and QEMU's figures come
+         * out too fast. (-cpu host aborts on our hosts.) */
+        const char *a[] = {o->qemu,
+                           "-M",
+                           "microvm,acpi=off",
+                           "-accel",
+                           "kvm",
+                           "-cpu",
+                           "qemu64,+invtsc,vmware-cpuid-freq=on",
+                           "-nodefaults",
+                           "-no-user-config",
+                           "-nographic",
+                           "-serial",
+                           "stdio",
+                           "-device",
+                           "isa-debug-exit",
+                           "-global",
+                           "virtio-mmio.force-legacy=false",
+                           "-device",
+                           "virtio-net-device,netdev=n",
+                           "-netdev",
+                           netdev,
+                           "-kernel",
+                           o->kernel,
+                           "-append",
+                           append,
+                           NULL};
+        memcpy(av, a, sizeof(a));
+        bench_run_child(av, NET_TIMEOUT_MS, NULL, c);
+        sink_stop(&s, o->count);
+        if (c->timed_out || c->status != 1) /* isa-debug-exit: (0 << 1) | 1 */
+            return c->timed_out ? "timed out" : "wrong exit status (want 1: guest status 0)";
+    }
+    if (parse_tx(c, &pkts, &bytes, &us) || us == 0)
+        return "no 'net.tx: ... packets, ... bytes in ... us' line from the guest";
+    if (pkts != o->count || bytes != o->count * size)
+        return "the guest sent other than net.count frames of net.size bytes";
+    double kib = (double)bytes / 1024;
+    r->m[M_PPS] = (double)pkts * 1e6 / (double)us;
+    r->m[M_MBS] = (double)bytes / (double)us; /* bytes per us = 10^6 bytes per s */
+    if (v == NV_QEMU) {
+        if (s.frames != pkts || s.bytes != bytes)
+            return "the UDP sink did not get every frame";
+        return NULL;
+    }
+    uint64_t tx;
+    bool drops;
+    int64_t reads, exits = parse_xfer_exits(c);
+    if (parse_nic(c, &tx, &drops, &reads))
+        return "no 'minivmm: nic: vf0 ...' line at the end of the run";
+    if (tx < pkts || drops)
+        return "the switch did not pass every frame to the uplink";
+    if (exits < 0)
+        return "no xfer-done row in the run summary's phase table (an older guest?)";
+    if (nvariants[v].ioeventfd && reads < 0)
+        return "no ioeventfd-reads count in the nic line";
+    r->m[M_EXITS] = (double)exits / kib;
+    if (reads >= 0)
+        r->m[M_READS] = (double)reads / kib;
+    return NULL;
+}
+
+/* ---- one ping run: the RTTs into rtt[*n] ---- */
+
+static const char *ping_run(const struct bench_paths *p, const struct net_opts *o, int v,
+                            struct bench_child *c, double *rtt, size_t *n, const char **argv_out[])
+{
+    static const char *av[BENCH_MAX_ARGS];
+    static char nic[96], cnt[48];
+    snprintf(nic, sizeof(nic), "vfs=2,uplink=sink,%s", nvariants[v].nic);
+    snprintf(cnt, sizeof(cnt), "net.count=%lu", o->pings);
+    const char *a[] = {
+        p->self, "run", "-q", "-k", o->kernel, "--nic", nic, "--", "net.ping=" VF1_IP, cnt, NULL};
+    memcpy(av, a, sizeof(a));
+    *argv_out = av;
+    bench_run_child(av, NET_TIMEOUT_MS, NULL, c);
+    if (c->timed_out || c->status != 0)
+        return c->timed_out ? "timed out" : "non-zero exit status (a reply missing?)";
+    size_t got = 0;
+    for (const char *l = c->out; (l = strstr(l, " time=")) != NULL; l++) {
+        unsigned long long us;
+        if (sscanf(l, " time=%llu us", &us) == 1 && got < o->pings)
+            rtt[(*n) + got++] = (double)us;
+    }
+    if (got != o->pings)
+        return "fewer 'time=N us' lines than pings";
+    *n += got;
+    return NULL;
+}
+
+/* ---- the command ---- */
+
+static void tx_table(const struct net_opts *o, int nv, const double *res)
+{
+#define RES(m, v, s, r) res[((((size_t)(m)*NV_N + (v)) * MAX_SIZES + (s)) * o->rounds) + (r)]
+    printf("\nnet.tx, guest -> uplink: medians over %lu round%s of %lu frames; time from the "
+           "guest's TSC\n(transfer only); exits = VMM userspace exits between the guest's "
+           "xfer-start and\nxfer-done markers; efd reads = NIC I/O thread eventfd reads (whole "
+           "run)\n\n",
+           o->rounds, o->rounds == 1 ? "" : "s", o->count);
+    printf("%-30s %5s %10s %8s %9s %10s %11s %7s\n", "variant (minivmm: --nic)", "size",
+           "packets/s", "MB/s", "us/frame", "exits/KiB", "efdrd/KiB", "spread");
+    for (unsigned s = 0; s < o->nsizes; s++)
+        for (int v = 0; v < nv; v++) {
+            double med[M_N];
+            char cb[M_N + 2][32];
+            for (int m = 0; m < M_N; m++)
+                med[m] = bench_median(&RES(m, v, s, 0), o->rounds);
+            /* spread: median absolute deviation of packets/s over the rounds */
+            double dev[o->rounds];
+            for (unsigned long r = 0; r < o->rounds; r++)
+                dev[r] = __builtin_fabs(RES(M_PPS, v, s, r) - med[M_PPS]);
+            double spread = 100.0 * bench_median(dev, o->rounds) / med[M_PPS];
+            printf("%-30s %5lu %10s %8s %9s %10s %11s %7s\n", nvariants[v].name, o->sizes[s],
+                   bench_cell(cb[0], 32, med[M_PPS], 0, false, ""),
+                   bench_cell(cb[1], 32, med[M_MBS], 3, false, ""),
+                   bench_cell(cb[2], 32, 1e6 / med[M_PPS], 1, false, ""),
+                   bench_cell(cb[3], 32, med[M_EXITS], 4, false, ""),
+                   bench_cell(cb[4], 32, med[M_READS], 4, false, ""),
+                   bench_cell(cb[5], 32, spread, 1, false, "%"));
+        }
+#undef RES
+}
+
+int benchnet_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"count", required_argument, NULL, 'n'},  {"sizes", required_argument, NULL, 's'},
+        {"rounds", required_argument, NULL, 'r'}, {"pings", required_argument, NULL, 'p'},
+        {"qemu", required_argument, NULL, 'q'},   {"no-qemu", no_argument, NULL, 'Q'},
+        {"kernel", required_argument, NULL, 'k'}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    struct net_opts o = {.count = 2000, .rounds = 5, .pings = 50, .nsizes = 2, .sizes = {64, 1514}};
+    struct bench_paths *p = calloc(1, sizeof(*p));
+    struct bench_child *c = calloc(1, sizeof(*c));
+    double *res = NULL, *rtt[NV_N] = {NULL};
+    size_t nrtt[NV_N] = {0};
+    char qbuf[PATH_MAX], kbuf[PATH_MAX];
+    int status = 1, ch;
+
+    if (!p || !c || bench_find_self(p))
+        goto out;
+    opterr = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, ":n:s:r:p:q:Qk:vh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            if (bench_parse_count(optarg, 1, 10000000, &o.count)) {
+                status = bench_usage_error("--count: '%s' is not a number from 1 to 10^7", optarg);
+                goto out;
+            }
+            break;
+        case 's':
+            if (parse_sizes(optarg, &o))
+                goto out;
+            break;
+        case 'r':
+            if (bench_parse_count(optarg, 1, 1000, &o.rounds)) {
+                status = bench_usage_error("--rounds: '%s' is not a number from 1 to 1000", optarg);
+                goto out;
+            }
+            break;
+        case 'p':
+            if (bench_parse_count(optarg, 0, 100000, &o.pings)) {
+                status =
+                    bench_usage_error("--pings: '%s' is not a number from 0 to 100000", optarg);
+                goto out;
+            }
+            break;
+        case 'q':
+            o.qemu = optarg;
+            break;
+        case 'Q':
+            o.no_qemu = true;
+            break;
+        case 'k':
+            o.kernel = optarg;
+            break;
+        case 'v':
+            o.verbose = true;
+            break;
+        case 'h':
+            net_usage(stdout);
+            status = 0;
+            goto out;
+        case ':':
+            status = bench_usage_error("option '%s' needs a value", argv[optind - 1]);
+            goto out;
+        default:
+            status = bench_usage_error("unknown option '%s'", argv[optind - 1]);
+            goto out;
+        }
+    }
+    if (optind < argc || (o.qemu && o.no_qemu)) {
+        status = optind < argc ? bench_usage_error("unexpected argument '%s'", argv[optind])
+                               : bench_usage_error("--qemu and --no-qemu together");
+        goto out;
+    }
+    if (!o.kernel) {
+        bench_join(kbuf, sizeof(kbuf), p->dir, "guest/kernel.elf");
+        o.kernel = kbuf;
+    }
+    if (bench_need_file(o.kernel, false, "the guest kernel", "--kernel FILE") ||
+        (o.qemu && bench_need_file(o.qemu, true, "QEMU", "--qemu PATH or --no-qemu")))
+        goto out;
+    if (!o.qemu && !o.no_qemu)
+        o.qemu = bench_search_path("qemu-system-x86_64", qbuf, sizeof(qbuf));
+    int nv = o.qemu && !o.no_qemu ? NV_N : NV_QEMU;
+
+    size_t nres = (size_t)M_N * NV_N * MAX_SIZES * o.rounds;
+    res = malloc(sizeof(double) * nres);
+    for (int v = 0; v < NV_QEMU && o.pings; v++)
+        rtt[v] = malloc(sizeof(double) * o.pings * o.rounds);
+    if (!res)
+        goto out;
+    for (int v = 0; v < NV_QEMU && o.pings; v++)
+        if (!rtt[v])
+            goto out;
+    for (size_t i = 0; i < nres; i++)
+        res[i] = __builtin_nan("");
+#define RES(m, v, s, r) res[((((size_t)(m)*NV_N + (v)) * MAX_SIZES + (s)) * o.rounds) + (r)]
+
+    printf("minivmm bench net: %s, %lu frame%s per run, %lu round%s, %lu ping%s per run%s\n",
+           o.kernel, o.count, o.count == 1 ? "" : "s", o.rounds, o.rounds == 1 ? "" : "s", o.pings,
+           o.pings == 1 ? "" : "s", nv == NV_N ? "" : " (QEMU left out: not found or --no-qemu)");
+    fflush(stdout);
+    unsigned failed = 0;
+    size_t ncombo = (size_t)nv * o.nsizes;
+    for (unsigned long r = 0; r < o.rounds; r++) {
+        for (size_t k = 0; k < ncombo; k++) {
+            size_t i = (k + r) % ncombo;
+            int v = (int)(i % (size_t)nv);
+            unsigned s = (unsigned)(i / (size_t)nv);
+            struct tx_run tr;
+            const char **av;
+            const char *why = tx_run(p, &o, v, o.sizes[s], c, &tr, &av);
+            if (why) {
+                char what[128];
+                snprintf(what, sizeof(what), "net.tx %lu B under %s (round %lu)", o.sizes[s],
+                         nvariants[v].name, r + 1);
+                bench_print_failure(what, av, c, why);
+                failed++;
+                continue;
+            }
+            for (int m = 0; m < M_N; m++)
+                RES(m, v, s, r) = tr.m[m];
+            if (o.verbose)
+                printf("  round %lu %-30s %5lu B %9.0f packets/s %8.3f MB/s\n", r + 1,
+                       nvariants[v].name, o.sizes[s], tr.m[M_PPS], tr.m[M_MBS]);
+        }
+        for (int k = 0; o.pings && k < NV_QEMU; k++) {
+            int v = (int)((k + r) % NV_QEMU);
+            const char **av;
+            const char *why = ping_run(p, &o, v, c, rtt[v], &nrtt[v], &av);
+            if (why) {
+                char what[128];
+                snprintf(what, sizeof(what), "net.ping vf0 -> vf1 under %s (round %lu)",
+                         nvariants[v].name, r + 1);
+                bench_print_failure(what, av, c, why);
+                failed++;
+            }
+        }
+    }
+    tx_table(&o, nv, res);
+    if (o.pings) {
+        printf("\nnet.ping vf0 -> vf1 (" VF1_IP ") through the PF switch, one VM: the guest's "
+               "RTTs over\nall replies of all rounds\n\n");
+        printf("%-30s %8s %8s %8s %8s\n", "variant (minivmm: --nic)", "replies", "min us", "median",
+               "max us");
+        for (int v = 0; v < NV_QEMU; v++) {
+            double lo = __builtin_nan(""), hi = __builtin_nan("");
+            for (size_t i = 0; i < nrtt[v]; i++) {
+                if (lo != lo || rtt[v][i] < lo)
+                    lo = rtt[v][i];
+                if (hi != hi || rtt[v][i] > hi)
+                    hi = rtt[v][i];
+            }
+            char cb[3][32];
+            printf("%-30s %8zu %8s %8s %8s\n", nvariants[v].name, nrtt[v],
+                   bench_cell(cb[0], 32, lo, 0, false, ""),
+                   bench_cell(cb[1], 32, bench_median(rtt[v], nrtt[v]), 0, false, ""),
+                   bench_cell(cb[2], 32, hi, 0, false, ""));
+        }
+    }
+    printf("\n");
+    if (failed)
+        printf("%u run%s failed (see above)\n", failed, failed == 1 ? "" : "s");
+    status = failed ? 1 : 0;
+#undef RES
+out:
+    for (int v = 0; v < NV_N; v++)
+        free(rtt[v]);
+    free(res);
+    free(c);
+    free(p);
+    return status;
+}

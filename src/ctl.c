@@ -1,0 +1,256 @@
+/*
+ * ctl.c: `minivmm ctl [--json] PATH COMMAND...` (ctl.h): turns the words into one request line
+ * of the control socket protocol (src/apisock.h), sends it, reads the one reply line and prints
+ * it for people (`vf list` like the vf lines of `ip -s link show`) or, with --json, as it came.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "apisock.h"
+#include "cmdline.h"
+#include "ctl.h"
+
+const char *const ctl_help =
+    "minivmm ctl [--json] PATH COMMAND: control a VM started with --api-sock PATH.\n"
+    "  vf list                 per-VF MAC, VLAN, spoof checking, link state, trust, rate and\n"
+    "                          counters\n"
+    "  vf set N KEY VALUE [KEY VALUE...]\n"
+    "                          keys mac, vlan, spoofchk, trust, state (auto|enable|disable),\n"
+    "                          max_tx_rate (Mbit/s, 0 = unlimited)\n"
+    "  pause | resume          stop and restart all vCPUs\n"
+    "  stop                    stop the VM (`minivmm run` exits with status 0)\n"
+    "  status                  running/paused, vCPUs, uptime\n"
+    "  --json                  print the server's reply as it came (one JSON object)\n";
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("minivmm ctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+/* The request for the command words, or 1 after a message. */
+static int build_request(char **w, int n, char *req, size_t size)
+{
+    size_t k = 0;
+    unsigned vf;
+    if (n == 2 && strcmp(w[0], "vf") == 0 && strcmp(w[1], "list") == 0) {
+        snprintf(req, size, "{\"cmd\":\"vf list\"}\n");
+        return 0;
+    }
+    if (n >= 2 && strcmp(w[0], "vf") == 0 && strcmp(w[1], "set") == 0) {
+        if (n < 5 || (n - 3) % 2)
+            return fail("usage: vf set N KEY VALUE [KEY VALUE...]");
+        if (cmdline_parse_uint(w[2], 0, 0x7fffffff, &vf))
+            return fail("vf set: '%s' is not a VF number", w[2]);
+        k = (size_t)snprintf(req, size, "{\"cmd\":\"vf set\",\"vf\":%u", vf);
+        for (int i = 3; i + 1 < n; i += 2) {
+            for (int h = 0; h < 2; h++) {
+                if (k + 4 >= size)
+                    break;
+                req[k++] = h ? ':' : ',';
+                apisock_json_str(req, size, &k, w[i + h]);
+            }
+            if (k + 4 >= size)
+                return fail("vf set: request longer than %d bytes", APISOCK_MAX_LINE);
+        }
+        snprintf(req + k, size - k, "}\n");
+        return 0;
+    }
+    static const char *const simple[] = {"pause", "resume", "stop", "status"};
+    for (size_t i = 0; n == 1 && i < sizeof(simple) / sizeof(simple[0]); i++)
+        if (strcmp(w[0], simple[i]) == 0) {
+            snprintf(req, size, "{\"cmd\":\"%s\"}\n", simple[i]);
+            return 0;
+        }
+    return fail("unknown command '%s' (vf list, vf set, pause, resume, stop, status; see "
+                "minivmm ctl --help)",
+                w[0]);
+}
+
+static int64_t num(const struct apisock_json *o, const char *key)
+{
+    const struct apisock_json_member *m = apisock_json_get(o, key);
+    return m && m->type == APISOCK_JSON_INT ? m->num : 0;
+}
+
+static const char *onoff(const struct apisock_json *o, const char *key)
+{
+    const struct apisock_json_member *m = apisock_json_get(o, key);
+    return m && m->type == APISOCK_JSON_BOOL && m->b ? "on" : "off";
+}
+
+static const char *str(const struct apisock_json *o, const char *key)
+{
+    const struct apisock_json_member *m = apisock_json_get(o, key);
+    return m && m->type == APISOCK_JSON_STRING ? m->str : "?";
+}
+
+/* Non-zero drops by reason: " (spoof 3, vlan 1)". */
+static void drops(const struct apisock_json *o, const char *prefix)
+{
+    bool any = false;
+    size_t pl = strlen(prefix);
+    for (unsigned i = 0; i < o->n; i++) {
+        const struct apisock_json_member *m = &o->m[i];
+        if (strncmp(m->key, prefix, pl) != 0 || m->type != APISOCK_JSON_INT || !m->num)
+            continue;
+        printf("%s%s %" PRId64, any ? ", " : " (", m->key + pl, m->num);
+        any = true;
+    }
+    if (any)
+        printf(")");
+}
+
+static int print_vf_list(const struct apisock_json *reply)
+{
+    static struct apisock_json v;
+    const struct apisock_json_member *arr = apisock_json_get(reply, "vfs");
+    char err[160];
+    size_t pos = 0;
+    int r;
+    if (!arr || arr->type != APISOCK_JSON_ARRAY)
+        return fail("vf list: the reply has no \"vfs\" array");
+    while ((r = apisock_json_array_next(arr, &pos, &v, err, sizeof(err))) == 1) {
+        printf("vf %-5" PRId64 " link/ether %s", num(&v, "vf"), str(&v, "mac"));
+        if (num(&v, "vlan"))
+            printf(", vlan %" PRId64, num(&v, "vlan"));
+        printf(", spoof checking %s, link-state %s, trust %s, max_tx_rate %" PRId64 "Mbps\n",
+               onoff(&v, "spoofchk"), str(&v, "state"), onoff(&v, "trust"), num(&v, "max_tx_rate"));
+        printf("    link %s, nic %" PRId64 " vf%" PRId64 "\n",
+               strcmp(onoff(&v, "link_up"), "on") ? "down" : "up", num(&v, "nic"),
+               num(&v, "index"));
+        printf("    RX: packets %" PRId64 " bytes %" PRId64 " dropped %" PRId64,
+               num(&v, "rx_packets"), num(&v, "rx_bytes"), num(&v, "rx_dropped"));
+        drops(&v, "rx_drop_");
+        printf("\n    TX: packets %" PRId64 " bytes %" PRId64 " dropped %" PRId64,
+               num(&v, "tx_packets"), num(&v, "tx_bytes"), num(&v, "tx_dropped"));
+        drops(&v, "tx_drop_");
+        if (num(&v, "rate_waits"))
+            printf(", rate-limit waits %" PRId64 " (%" PRId64 " us)", num(&v, "rate_waits"),
+                   num(&v, "rate_wait_us"));
+        printf("\n");
+    }
+    return r < 0 ? fail("vf list: bad reply: %s", err) : 0;
+}
+
+/* Reads one line (newline excluded) into buf. 0, or 1 after a message. */
+static int read_line(int fd, const char *path, char *buf, size_t size, size_t *len)
+{
+    size_t n = 0;
+    for (;;) {
+        char *nl = memchr(buf, '\n', n);
+        if (nl) {
+            *len = (size_t)(nl - buf);
+            return 0;
+        }
+        if (n == size)
+            return fail("%s: reply longer than %zu bytes", path, size);
+        ssize_t r = read(fd, buf + n, size - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return fail("%s: read failed: %s", path, strerror(errno));
+        if (r == 0)
+            return fail("%s: the VMM closed the connection without a reply", path);
+        n += (size_t)r;
+    }
+}
+
+int ctl_main(int argc, char **argv)
+{
+    static char req[APISOCK_MAX_LINE + 2], buf[APISOCK_MAX_REPLY];
+    static struct apisock_json reply;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    char *words[64];
+    const char *path = NULL;
+    bool json = false;
+    int nw = 0;
+    char err[160];
+    size_t len = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(ctl_help, stdout);
+            return 0;
+        } else if (!path) {
+            path = argv[i];
+        } else if (nw < (int)(sizeof(words) / sizeof(words[0]))) {
+            words[nw++] = argv[i];
+        } else {
+            return fail("too many words");
+        }
+    }
+    if (!path || !nw)
+        return fail("usage: minivmm ctl [--json] PATH COMMAND... (see minivmm ctl --help)");
+    if (build_request(words, nw, req, sizeof(req)))
+        return 1;
+    if (strlen(path) >= sizeof(a.sun_path))
+        return fail("%s: a socket path is at most %zu bytes", path, sizeof(a.sun_path) - 1);
+    memcpy(a.sun_path, path, strlen(path) + 1);
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fail("socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        int e = errno;
+        close(fd);
+        return fail("cannot connect to %s: %s%s", path, strerror(e),
+                    e == ECONNREFUSED || e == ENOENT ? " (is `minivmm run --api-sock` running?)"
+                                                     : "");
+    }
+    size_t rl = strlen(req);
+    if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl) {
+        close(fd);
+        return fail("%s: write failed: %s", path, strerror(errno));
+    }
+    int status = read_line(fd, path, buf, sizeof(buf), &len);
+    if (status) {
+        close(fd);
+        return status;
+    }
+    /* After "stop": wait (at most 10 s) until the VMM stops serving and closes the socket. */
+    if (strcmp(words[0], "stop") == 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char c;
+        while (poll(&p, 1, 10000) > 0 && read(fd, &c, 1) > 0)
+            ;
+    }
+    close(fd);
+
+    if (apisock_json_parse(buf, len, true, &reply, err, sizeof(err)))
+        return fail("%s: bad reply: %s", path, err);
+    const struct apisock_json_member *ok = apisock_json_get(&reply, "ok");
+    bool is_ok = ok && ok->type == APISOCK_JSON_BOOL && ok->b;
+    if (json)
+        printf("%.*s\n", (int)len, buf);
+    if (!is_ok) {
+        const struct apisock_json_member *e = apisock_json_get(&reply, "error");
+        return fail("%s", e && e->type == APISOCK_JSON_STRING ? e->str : "error");
+    }
+    if (json)
+        return 0;
+    if (strcmp(words[0], "vf") == 0 && strcmp(words[1], "list") == 0)
+        return print_vf_list(&reply);
+    if (strcmp(words[0], "status") == 0)
+        printf("%s, %" PRId64 " vCPU%s, %" PRId64 " VF%s, up %.3fs, paused %.3fs\n",
+               str(&reply, "state"), num(&reply, "vcpus"), num(&reply, "vcpus") == 1 ? "" : "s",
+               num(&reply, "vfs"), num(&reply, "vfs") == 1 ? "" : "s",
+               (double)num(&reply, "uptime_ms") / 1e3, (double)num(&reply, "paused_ms") / 1e3);
+    return 0;
+}

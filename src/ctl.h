@@ -1,0 +1,15 @@
+/*
+ * ctl.h: `minivmm ctl PATH COMMAND...`, the client of the control socket (src/apisock.h).
+ */
+#ifndef MINIVMM_CTL_H
+#define MINIVMM_CTL_H
+
+#include <stdio.h>
+
+extern const char *const ctl_help;
+
+/* argv[0] is "ctl". Exit status: 0 when the server said ok, 1 otherwise (the reason on
+ * stderr, one line). */
+int ctl_main(int argc, char **argv);
+
+#endif

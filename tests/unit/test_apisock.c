@@ -1,0 +1,619 @@
+/*
+ * test_apisock.c: unit tests of the control socket (src/apisock.c): the strict JSON reader
+ * (tables of good and bad requests), line framing (oversized lines discarded up to their
+ * newline, one error each), command dispatch against fake VM ops (vf list / vf set / pause /
+ * resume / stop / status, bad VF numbers, wrong types), random bytes never crash the reader or
+ * the dispatcher, and the server end to end on a socket (mode 0600, stale socket replaced, a
+ * regular file refused, the connection usable after errors). CK_FORK.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "apisock.h"
+
+/* ---- The reader ---- */
+
+static struct apisock_json j;
+static char err[256];
+
+static int parse(const char *s)
+{
+    return apisock_json_parse(s, strlen(s), false, &j, err, sizeof(err));
+}
+
+static const char *const goods[] = {
+    "{}",
+    " {\"cmd\":\"status\"} ",
+    "{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"10\"}\r",
+    "{\"a\":-9223372036854775808,\"b\":9223372036854775807,\"c\":0,\"d\":-0}",
+    "{\"t\":true,\"f\":false}",
+    "{\"e\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
+    "{\"u\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
+    "\t\n{ \"k\" : \"v\" , \"n\" : 1 }\n",
+};
+
+START_TEST(json_good)
+{
+    ck_assert_msg(parse(goods[_i]) == 0, "'%s': %s", goods[_i], err);
+}
+END_TEST
+
+static const struct {
+    const char *s;
+    const char *err; /* substring */
+} bads[] = {
+    {"", "expected an object"},
+    {"[]", "expected an object"},
+    {"{", "expected a member name"},
+    {"{\"a\":1", "expected ',' or '}'"},
+    {"{\"a\":1,}", "expected a member name"},
+    {"{\"a\" 1}", "expected ':'"},
+    {"{\"a\":1}x", "trailing bytes"},
+    {"{\"a\":1}{}", "trailing bytes"},
+    {"{\"a\":null}", "null is not allowed"},
+    {"{\"a\":{}}", "nested objects"},
+    {"{\"a\":[]}", "arrays are not allowed"},
+    {"{\"a\":1.5}", "integers"},
+    {"{\"a\":1e3}", "integers"},
+    {"{\"a\":01}", "leading zero"},
+    {"{\"a\":-}", "bad number"},
+    {"{\"a\":9223372036854775808}", "out of range"},
+    {"{\"a\":-9223372036854775809}", "out of range"},
+    {"{\"a\":tru}", "bad literal"},
+    {"{\"a\":\"x}", "unterminated string"},
+    {"{\"a\":\"x\ty\"}", "control character"},
+    {"{\"a\":\"\\x\"}", "bad escape"},
+    {"{\"a\":\"\\u12\"}", "\\u escape"},
+    {"{\"a\":\"\\u0000\"}", "\\u0000"},
+    {"{\"a\":\"\\ud800\"}", "lone high surrogate"},
+    {"{\"a\":\"\\udc00\"}", "lone low surrogate"},
+    {"{\"a\":\"\xc0\xaf\"}", "invalid UTF-8"},     /* overlong '/' */
+    {"{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8"}, /* encoded surrogate */
+    {"{\"a\":\"\xff\"}", "invalid UTF-8"},
+    {"{\"a\":1,\"a\":2}", "duplicate"},
+    {"{'a':1}", "expected a member name"},
+    {"{\"a\":+1}", "expected a value"},
+};
+
+START_TEST(json_bad)
+{
+    ck_assert_msg(parse(bads[_i].s) == -EINVAL, "'%s' parsed", bads[_i].s);
+    ck_assert_msg(strstr(err, bads[_i].err), "'%s': error '%s', want '%s'", bads[_i].s, err,
+                  bads[_i].err);
+    ck_assert_msg(strncmp(err, "bad JSON at byte ", 17) == 0, "'%s'", err);
+}
+END_TEST
+
+START_TEST(json_values)
+{
+    ck_assert_int_eq(parse("{\"s\":\"a\\u00e9\\ud83d\\ude00\",\"n\":-42,\"b\":true}"), 0);
+    ck_assert_uint_eq(j.n, 3);
+    const struct apisock_json_member *m = apisock_json_get(&j, "s");
+    ck_assert_int_eq(m->type, APISOCK_JSON_STRING);
+    ck_assert_str_eq(m->str, "a\xc3\xa9\xf0\x9f\x98\x80");
+    m = apisock_json_get(&j, "n");
+    ck_assert_int_eq(m->type, APISOCK_JSON_INT);
+    ck_assert_int_eq(m->num, -42);
+    m = apisock_json_get(&j, "b");
+    ck_assert_int_eq(m->type, APISOCK_JSON_BOOL);
+    ck_assert(m->b);
+    ck_assert_ptr_null(apisock_json_get(&j, "x"));
+    /* An embedded NUL is a control character, not the end of the line. */
+    ck_assert_int_eq(apisock_json_parse("{\"a\":\"x\0\"}", 9, false, &j, err, sizeof(err)),
+                     -EINVAL);
+}
+END_TEST
+
+START_TEST(json_arrays)
+{
+    static struct apisock_json e;
+    const char *s = "{\"ok\":true,\"vfs\":[{\"vf\":0},{\"vf\":1,\"mac\":\"x\"}]}";
+    ck_assert_int_eq(apisock_json_parse(s, strlen(s), true, &j, err, sizeof(err)), 0);
+    const struct apisock_json_member *a = apisock_json_get(&j, "vfs");
+    ck_assert_int_eq(a->type, APISOCK_JSON_ARRAY);
+    size_t pos = 0;
+    ck_assert_int_eq(apisock_json_array_next(a, &pos, &e, err, sizeof(err)), 1);
+    ck_assert_int_eq(apisock_json_get(&e, "vf")->num, 0);
+    ck_assert_int_eq(apisock_json_array_next(a, &pos, &e, err, sizeof(err)), 1);
+    ck_assert_str_eq(apisock_json_get(&e, "mac")->str, "x");
+    ck_assert_int_eq(apisock_json_array_next(a, &pos, &e, err, sizeof(err)), 0);
+    const char *bad[] = {"{\"a\":[1]}", "{\"a\":[{}}", "{\"a\":[[]]}", "{\"a\":[{\"b\":[]}]}",
+                         "{\"a\":[{},]}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(apisock_json_parse(bad[i], strlen(bad[i]), true, &j, err, sizeof(err)),
+                      "'%s' parsed", bad[i]);
+}
+END_TEST
+
+START_TEST(json_str_escapes)
+{
+    char buf[64];
+    size_t n = 0;
+    apisock_json_str(buf, sizeof(buf), &n, "a\"b\\c\nd\x01");
+    ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\u000ad\\u0001\"");
+    ck_assert_uint_eq(n, strlen(buf));
+    /* Too small: truncated, NUL-terminated, and n says how much was needed. */
+    char small[4];
+    n = 0;
+    apisock_json_str(small, sizeof(small), &n, "abcdef");
+    ck_assert_uint_eq(n, 8);
+    ck_assert_uint_eq(strlen(small), 3);
+}
+END_TEST
+
+/* ---- Lines ---- */
+
+struct lines {
+    unsigned n, oversized;
+    char last[APISOCK_MAX_LINE + 1];
+};
+
+static void on_line(void *opaque, const char *line, size_t len, bool oversized)
+{
+    struct lines *l = opaque;
+    l->n++;
+    if (oversized) {
+        l->oversized++;
+        return;
+    }
+    memcpy(l->last, line, len);
+    l->last[len] = '\0';
+}
+
+START_TEST(lines_split)
+{
+    static struct apisock_linebuf lb;
+    struct lines l = {0};
+    apisock_linebuf_feed(&lb, "ab", 2, on_line, &l);
+    ck_assert_uint_eq(l.n, 0);
+    apisock_linebuf_feed(&lb, "c\nde\n\nf", 7, on_line, &l);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.last, "");
+    apisock_linebuf_feed(&lb, "\n", 1, on_line, &l);
+    ck_assert_str_eq(l.last, "f");
+}
+END_TEST
+
+START_TEST(lines_oversized)
+{
+    static struct apisock_linebuf lb;
+    static char big[100 * 1024];
+    struct lines l = {0};
+    memset(big, 'x', sizeof(big));
+    /* Exactly APISOCK_MAX_LINE bytes is fine. */
+    apisock_linebuf_feed(&lb, big, APISOCK_MAX_LINE, on_line, &l);
+    apisock_linebuf_feed(&lb, "\n", 1, on_line, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_uint_eq(l.oversized, 0);
+    ck_assert_uint_eq(strlen(l.last), APISOCK_MAX_LINE);
+    /* 100 KiB in pieces: one oversized report at its newline, then the next line is whole. */
+    for (size_t off = 0; off < sizeof(big); off += 1000)
+        apisock_linebuf_feed(&lb, big + off, sizeof(big) - off < 1000 ? sizeof(big) - off : 1000,
+                             on_line, &l);
+    ck_assert_uint_eq(l.n, 1);
+    apisock_linebuf_feed(&lb, "tail\nok\n", 8, on_line, &l);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_uint_eq(l.oversized, 1);
+    ck_assert_str_eq(l.last, "ok");
+}
+END_TEST
+
+/* ---- Commands against fake ops ---- */
+
+struct fake {
+    int nvfs;
+    struct nic_vf_info vf[4];
+    bool paused, stopping;
+    unsigned stops;
+    char last_key[32], last_value[64];
+};
+
+static struct fake fk;
+
+static int f_vf_count(void *o)
+{
+    return ((struct fake *)o)->nvfs;
+}
+
+static int f_vf_info(void *o, unsigned vf, struct nic_vf_info *out)
+{
+    struct fake *f = o;
+    if ((int)vf >= f->nvfs)
+        return -EINVAL;
+    *out = f->vf[vf];
+    return 0;
+}
+
+static int f_vf_set(void *o, unsigned vf, const char *key, const char *value, char *e, size_t elen)
+{
+    struct fake *f = o;
+    snprintf(f->last_key, sizeof(f->last_key), "%s", key);
+    snprintf(f->last_value, sizeof(f->last_value), "%s", value);
+    if (strcmp(key, "vlan") == 0) {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (*end || v < 0 || v > 4094) {
+            snprintf(e, elen, "vlan: '%s' is not a VLAN ID (0-4094)", value);
+            return -EINVAL;
+        }
+        f->vf[vf].vlan = (unsigned)v;
+        return 0;
+    }
+    if (strcmp(key, "spoofchk") == 0 || strcmp(key, "trust") == 0) {
+        if (strcmp(value, "on") && strcmp(value, "off")) {
+            snprintf(e, elen, "%s: '%s' is not on or off", key, value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    snprintf(e, elen, "unknown key '%s'", key);
+    return -EINVAL;
+}
+
+static int f_pause(void *o)
+{
+    struct fake *f = o;
+    if (f->stopping)
+        return -ESHUTDOWN;
+    f->paused = true;
+    return 0;
+}
+
+static int f_resume(void *o)
+{
+    struct fake *f = o;
+    if (f->stopping)
+        return -ESHUTDOWN;
+    f->paused = false;
+    return 0;
+}
+
+static void f_stop(void *o)
+{
+    struct fake *f = o;
+    f->stopping = true;
+    f->stops++;
+}
+
+static void f_status(void *o, struct apisock_status *st)
+{
+    struct fake *f = o;
+    st->state = f->stopping ? "stopping" : f->paused ? "paused" : "running";
+    st->vcpus = 2;
+    st->uptime_ms = 1234;
+    st->paused_ms = 5;
+}
+
+static const struct apisock_ops fake_ops = {f_vf_count, f_vf_info, f_vf_set, f_pause,
+                                            f_resume,   f_stop,    f_status};
+
+static char reply[APISOCK_MAX_REPLY];
+
+static void setup(void)
+{
+    memset(&fk, 0, sizeof(fk));
+    fk.nvfs = 2;
+    for (int i = 0; i < 2; i++) {
+        fk.vf[i] = (struct nic_vf_info){.index = (unsigned)i,
+                                        .mac = {2, 0, 0, 0, 0, (uint8_t)i},
+                                        .spoofchk = true,
+                                        .state_name = "auto",
+                                        .link_up = true,
+                                        .tx_packets = 7};
+    }
+    fk.vf[1].tx_drops[0] = 3;
+}
+
+/* Runs one request; the reply must be one line that our reader accepts. */
+static const char *req(const char *s)
+{
+    static struct apisock_json r;
+    size_t n = apisock_handle(&fake_ops, &fk, s, strlen(s), reply, sizeof(reply));
+    ck_assert_uint_eq(n, strlen(reply));
+    ck_assert_msg(n > 0 && reply[n - 1] == '\n' && !memchr(reply, '\n', n - 1), "'%s'", reply);
+    ck_assert_msg(apisock_json_parse(reply, n - 1, true, &r, err, sizeof(err)) == 0,
+                  "reply '%s': %s", reply, err);
+    return reply;
+}
+
+static void want(const char *request, const char *substr)
+{
+    req(request);
+    ck_assert_msg(strstr(reply, substr), "%s -> %s (want '%s')", request, reply, substr);
+}
+
+START_TEST(cmd_status_pause_resume_stop)
+{
+    want("{\"cmd\":\"status\"}", "{\"ok\":true,\"state\":\"running\",\"vcpus\":2,\"vfs\":2,"
+                                 "\"uptime_ms\":1234,\"paused_ms\":5}");
+    want("{\"cmd\":\"pause\"}", "{\"ok\":true,\"state\":\"paused\"}");
+    ck_assert(fk.paused);
+    want("{\"cmd\":\"status\"}", "\"state\":\"paused\"");
+    want("{\"cmd\":\"resume\"}", "{\"ok\":true,\"state\":\"running\"}");
+    want("{\"cmd\":\"stop\"}", "{\"ok\":true,\"state\":\"stopping\"}");
+    ck_assert_uint_eq(fk.stops, 1);
+    want("{\"cmd\":\"pause\"}", "{\"ok\":false,\"error\":\"pause: the VM is stopping\"}");
+    want("{\"cmd\":\"resume\"}", "the VM is stopping");
+    want("{\"cmd\":\"status\"}", "\"state\":\"stopping\"");
+}
+END_TEST
+
+START_TEST(cmd_vf_list)
+{
+    want("{\"cmd\":\"vf list\"}", "{\"ok\":true,\"vfs\":[{\"vf\":0,\"nic\":0,\"index\":0,"
+                                  "\"mac\":\"02:00:00:00:00:00\",\"vlan\":0,\"spoofchk\":true,"
+                                  "\"trust\":false,\"state\":\"auto\",\"link_up\":true");
+    want("{\"cmd\":\"vf list\"}", "\"mac\":\"02:00:00:00:00:01\"");
+    want("{\"cmd\":\"vf list\"}", "\"tx_packets\":7");
+    want("{\"cmd\":\"vf list\"}", "\"tx_dropped\":3");
+    fk.nvfs = 0;
+    want("{\"cmd\":\"vf list\"}", "{\"ok\":true,\"vfs\":[]}");
+}
+END_TEST
+
+START_TEST(cmd_vf_set)
+{
+    want("{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"10\"}",
+         "{\"ok\":true,\"applied\":1}");
+    ck_assert_uint_eq(fk.vf[1].vlan, 10);
+    /* Integers and booleans become the text nic_vf_set() takes. */
+    want("{\"cmd\":\"vf set\",\"vf\":0,\"vlan\":5,\"spoofchk\":false}",
+         "{\"ok\":true,\"applied\":2}");
+    ck_assert_uint_eq(fk.vf[0].vlan, 5);
+    ck_assert_str_eq(fk.last_key, "spoofchk");
+    ck_assert_str_eq(fk.last_value, "off");
+    /* The first failure stops; the reply says how many were applied. */
+    want("{\"cmd\":\"vf set\",\"vf\":0,\"vlan\":7,\"trust\":\"maybe\",\"vlan2\":1}",
+         "{\"ok\":false,\"error\":\"vf set: vf 0: trust: 'maybe' is not on or off\","
+         "\"applied\":1}");
+    ck_assert_uint_eq(fk.vf[0].vlan, 7);
+    want("{\"cmd\":\"vf set\",\"vf\":0,\"vlan\":\"x\"}", "'x' is not a VLAN ID");
+}
+END_TEST
+
+static const struct {
+    const char *req, *err;
+} cmd_errors[] = {
+    {"{\"cmd\":\"vf set\",\"vf\":99,\"key\":\"vlan\",\"value\":\"5\"}", "no VF 99 (VFs are 0-1)"},
+    {"{\"cmd\":\"vf set\",\"vf\":-1,\"vlan\":5}", "no VF -1"},
+    {"{\"cmd\":\"vf set\",\"vf\":\"1\",\"vlan\":5}", "\\\"vf\\\" must be an integer"},
+    {"{\"cmd\":\"vf set\",\"vlan\":5}", "\\\"vf\\\" must be an integer"},
+    {"{\"cmd\":\"vf set\",\"vf\":1}", "nothing to set"},
+    {"{\"cmd\":\"vf set\",\"vf\":1,\"key\":5,\"value\":\"5\"}", "\\\"key\\\" must be a string"},
+    {"{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\"}", "without \\\"value\\\""},
+    {"{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"5\",\"x\":1}",
+     "unexpected member \\\"x\\\""},
+    {"{\"cmd\":\"vf set\",\"vf\":1,\"mtu\":\"5\"}", "unknown key 'mtu'"},
+    {"{\"cmd\":\"vf list\",\"vf\":1}", "vf list: unexpected member \\\"vf\\\""},
+    {"{\"cmd\":\"pause\",\"now\":true}", "pause: unexpected member"},
+    {"{\"cmd\":\"reboot\"}", "unknown command \\\"reboot\\\""},
+    {"{\"cmd\":5}", "missing \\\"cmd\\\""},
+    {"{\"vf\":1}", "missing \\\"cmd\\\""},
+    {"garbage", "bad JSON at byte 0: expected an object"},
+    {"{\"cmd\":\"status\"", "bad JSON"},
+};
+
+START_TEST(cmd_error)
+{
+    want(cmd_errors[_i].req, "{\"ok\":false,\"error\":\"");
+    ck_assert_msg(strstr(reply, cmd_errors[_i].err), "%s -> %s (want '%s')", cmd_errors[_i].req,
+                  reply, cmd_errors[_i].err);
+    ck_assert_uint_eq(fk.stops, 0);
+}
+END_TEST
+
+/* ---- Random bytes ---- */
+
+START_TEST(fuzz_random)
+{
+    static char buf[APISOCK_MAX_LINE + 64];
+    static const char alphabet[] = "{}[]\":,\\u0123456789abcdefnrt -+.eE\x80\xc3\xa9\xff\x00\n";
+    static const char *const seeds[] = {
+        "{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"10\"}",
+        "{\"cmd\":\"vf list\"}",
+        "{\"e\":\"\\ud83d\\ude00\\u00e9\"}",
+    };
+    srand(1234);
+    for (int it = 0; it < 200000; it++) {
+        size_t n;
+        if (it % 3 == 0) { /* bytes of any value */
+            n = (size_t)rand() % 200;
+            for (size_t i = 0; i < n; i++)
+                buf[i] = (char)rand();
+        } else if (it % 3 == 1) { /* JSON-ish tokens */
+            n = (size_t)rand() % 200;
+            for (size_t i = 0; i < n; i++)
+                buf[i] = alphabet[(size_t)rand() % (sizeof(alphabet) - 1)];
+        } else { /* a good request, mutated or cut */
+            const char *s = seeds[(size_t)rand() % 3];
+            n = strlen(s);
+            memcpy(buf, s, n);
+            for (int k = rand() % 4; k >= 0; k--)
+                buf[(size_t)rand() % n] = (char)rand();
+            n = (size_t)rand() % (n + 1);
+        }
+        /* The parse result does not matter; not crashing (ASan, UBSan) and one line back do. */
+        apisock_json_parse(buf, n, (it & 1) != 0, &j, err, sizeof(err));
+        size_t r = apisock_handle(&fake_ops, &fk, buf, n, reply, sizeof(reply));
+        ck_assert(r > 0 && reply[r - 1] == '\n');
+    }
+    /* A maximal line of garbage too. */
+    memset(buf, '[', APISOCK_MAX_LINE);
+    apisock_handle(&fake_ops, &fk, buf, APISOCK_MAX_LINE, reply, sizeof(reply));
+    ck_assert(strstr(reply, "\"ok\":false"));
+}
+END_TEST
+
+/* ---- The server on a real socket ---- */
+
+static char dir[64], path[96];
+
+static void sock_setup(void)
+{
+    setup();
+    snprintf(dir, sizeof(dir), "/tmp/test_apisock.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/s", dir);
+}
+
+static void sock_teardown(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
+static int connect_to(const char *p)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void send_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        ck_assert_int_gt(w, 0);
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads one reply line into reply. */
+static void recv_line(int fd)
+{
+    size_t n = 0;
+    while (n < sizeof(reply) - 1) {
+        ssize_t r = read(fd, reply + n, 1);
+        ck_assert_int_eq(r, 1);
+        if (reply[n++] == '\n')
+            break;
+    }
+    reply[n] = '\0';
+}
+
+START_TEST(server_roundtrip)
+{
+    struct apisock *s;
+    struct stat st;
+    static char big[100 * 1024];
+
+    ck_assert_int_eq(apisock_create(&s, path, &fake_ops, &fk, err, sizeof(err)), 0);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(apisock_start(s), 0);
+    int fd = connect_to(path);
+    send_all(fd, "{\"cmd\":\"status\"}\n", 17);
+    recv_line(fd);
+    ck_assert_str_eq(reply, "{\"ok\":true,\"state\":\"running\",\"vcpus\":2,\"vfs\":2,"
+                            "\"uptime_ms\":1234,\"paused_ms\":5}\n");
+    /* Garbage, a blank line (ignored), a 100 KiB line, then a good request on the same
+     * connection. */
+    memset(big, 'x', sizeof(big));
+    send_all(fd, "garbage\n\n", 9);
+    recv_line(fd);
+    ck_assert(strstr(reply, "\"ok\":false"));
+    send_all(fd, big, sizeof(big));
+    send_all(fd, "\n{\"cmd\":\"pause\"}\n", 17);
+    recv_line(fd);
+    ck_assert_str_eq(reply, "{\"ok\":false,\"error\":\"request longer than 4096 bytes\"}\n");
+    recv_line(fd);
+    ck_assert_str_eq(reply, "{\"ok\":true,\"state\":\"paused\"}\n");
+    /* Requests split across writes. */
+    send_all(fd, "{\"cmd\":\"res", 11);
+    usleep(10000);
+    send_all(fd, "ume\"}\n", 6);
+    recv_line(fd);
+    ck_assert_str_eq(reply, "{\"ok\":true,\"state\":\"running\"}\n");
+    close(fd);
+    /* A second VMM on the same path is refused while this one serves. */
+    struct apisock *s2;
+    ck_assert_int_eq(apisock_create(&s2, path, &fake_ops, &fk, err, sizeof(err)), -EADDRINUSE);
+    ck_assert_msg(strstr(err, "in use"), "%s", err);
+    apisock_destroy(s);
+    ck_assert_int_eq(lstat(path, &st), -1); /* removed */
+}
+END_TEST
+
+START_TEST(server_paths)
+{
+    struct apisock *s;
+    /* A stale socket (nobody listening) is replaced. */
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    close(fd);
+    ck_assert_int_eq(apisock_create(&s, path, &fake_ops, &fk, err, sizeof(err)), 0);
+    apisock_destroy(s); /* never started: fine */
+    /* A regular file is not clobbered. */
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(apisock_create(&s, path, &fake_ops, &fk, err, sizeof(err)), -EEXIST);
+    ck_assert_msg(strstr(err, "is not a socket"), "%s", err);
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    /* Too long a path. */
+    char longp[200];
+    memset(longp, 'a', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    ck_assert_int_eq(apisock_create(&s, longp, &fake_ops, &fk, err, sizeof(err)), -ENAMETOOLONG);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("apisock");
+    TCase *tc = tcase_create("json");
+    tcase_add_loop_test(tc, json_good, 0, sizeof(goods) / sizeof(goods[0]));
+    tcase_add_loop_test(tc, json_bad, 0, sizeof(bads) / sizeof(bads[0]));
+    tcase_add_test(tc, json_values);
+    tcase_add_test(tc, json_arrays);
+    tcase_add_test(tc, json_str_escapes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lines");
+    tcase_add_test(tc, lines_split);
+    tcase_add_test(tc, lines_oversized);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("commands");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, cmd_status_pause_resume_stop);
+    tcase_add_test(tc, cmd_vf_list);
+    tcase_add_test(tc, cmd_vf_set);
+    tcase_add_loop_test(tc, cmd_error, 0, sizeof(cmd_errors) / sizeof(cmd_errors[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fuzz");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, fuzz_random);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("server");
+    tcase_add_checked_fixture(tc, sock_setup, sock_teardown);
+    tcase_add_test(tc, server_roundtrip);
+    tcase_add_test(tc, server_paths);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
