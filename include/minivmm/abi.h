@@ -82,6 +82,19 @@
 #define MINIVMM_FDT_COMPAT_VIRTIO "virtio,mmio"
 #define MINIVMM_FDT_VF_INDEX "minivmm,vf-index"
 
+/*
+ * The emulated NE2000 (DP8390) NIC, a port on the PF switch beside the VFs (--nic ...,ne2000=on):
+ * ISA I/O at MINIVMM_NE2000_PORT (0x20 ports: DP8390 registers 0x00-0x0f, data port 0x10,
+ * reset port 0x1f), edge-triggered active-high IRQ MINIVMM_NE2000_IRQ. Device tree: a node
+ * /isa/ethernet@i300 (compatible MINIVMM_FDT_COMPAT_NE2000; reg <1 0x300 0x20>;
+ * interrupts <9 3>; local-mac-address). Without a device tree a guest probes 0x300 / IRQ 9.
+ * Register layout: ne2000_regs.h.
+ */
+#define MINIVMM_NE2000_PORT 0x300
+#define MINIVMM_NE2000_PORT_SIZE 0x20
+#define MINIVMM_NE2000_IRQ 9
+#define MINIVMM_FDT_COMPAT_NE2000 "minivmm,ne2000"
+
 /* The FDT module's command line. */
 #define MINIVMM_FDT_MODULE_CMDLINE "minivmm,fdt"
 
