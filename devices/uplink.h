@@ -59,6 +59,7 @@ struct uplink {
     uint64_t tx_packets, tx_bytes; /* switch -> network */
     uint64_t rx_packets, rx_bytes; /* network -> switch */
     uint64_t rx_runt, rx_oversize; /* bad datagrams/reads, not offered */
+    uint32_t sink_s1, sink_s2;     /* sink/pcap: iosum of the frames taken (guest/iocmd.h) */
     int fd;                        /* socket or tap, -1 for sink/pcap */
     int stop_fd;                   /* eventfd stopping the RX thread, -1 */
     struct pfswitch *sw;           /* where the RX thread sends frames */

@@ -49,7 +49,7 @@ static void warn(struct cmdline *cl, const char *word, size_t len, enum cmdline_
 static bool is_string_param(const char *name)
 {
     return strcmp(name, "net.ip") == 0 || strcmp(name, "net.dst") == 0 ||
-           strcmp(name, "virtio_mmio.device") == 0;
+           strcmp(name, "net.dev") == 0 || strcmp(name, "virtio_mmio.device") == 0;
 }
 
 /* Apply parameter `name`; false if its value is unusable. */

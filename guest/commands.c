@@ -10,6 +10,7 @@
  *   mm.selftest, mm.demo, mm.bench  memory management (mm/mmcmd.c)
  *   net.ping, net.echo, net.tx, net.selftest  networking (net/netcmd.c)
  *   net.hostile  hostile virtio descriptors on vf0: NEEDS_RESET, isolation, reset (net/hostile.c)
+ *   serial.tx  a checksummed payload through the UART for `minivmm bench io` (iocmd.c)
  */
 #include "commands.h"
 
@@ -17,6 +18,7 @@
 
 #include "bench.h"
 #include "console.h"
+#include "iocmd.h"
 #include "kernel.h"
 #include "mm/mmcmd.h"
 #include "net/netcmd.h"
@@ -73,6 +75,7 @@ static const struct command {
     {"net.tx", cmd_net_tx},
     {"net.selftest", cmd_net_selftest},
     {"net.hostile", cmd_net_hostile},
+    {"serial.tx", cmd_serial_tx},
 };
 
 int command_run(const struct cmdline *cl)

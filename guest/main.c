@@ -69,6 +69,7 @@ void kernel_main(uint32_t start_info_pa)
         kprintf("mm: memory set-up failed (%d): no page allocator\n", mm_init_ret);
     else
         virtio_net_init(bootinfo.fdt, bootinfo.fdt_size, &cl); /* "net: vfN mac M ip A" */
+    ne2000_init(bootinfo.fdt, bootinfo.fdt_size, &cl); /* "net: ne2000 mac M ip A" */
     smp_boot_cpus();                         /* "cpu N: online", N = 0, 1, ... */
     machine_phase(MINIVMM_PHASE_CPUS_UP);
 

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "benchio.h"
 #include "benchnet.h"
 
 extern char **environ;
@@ -957,7 +958,8 @@ static void bench_usage(FILE *f)
     fputs("usage: minivmm bench exits [options]  VM-exit round trips, minivmm vs bare KVM\n"
           "       minivmm bench boot [options]   trivial guest boot: vs bare KVM and QEMU\n"
           "       minivmm bench net [options]    virtio-net TX throughput and VF ping; vs QEMU\n"
-          "       minivmm bench exits|boot|net --help\n"
+          "       minivmm bench io [options]     one payload via serial, NE2000, virtio modes\n"
+          "       minivmm bench exits|boot|net|io --help\n"
           "Results and how to read them: docs/BENCHMARKS.md\n",
           f);
 }
@@ -974,6 +976,8 @@ int bench_main(int argc, char **argv)
         return cmd_bench_boot(argc - 1, argv + 1);
     if (strcmp(argv[1], "net") == 0)
         return benchnet_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "io") == 0)
+        return benchio_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         bench_usage(stdout);

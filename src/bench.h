@@ -1,7 +1,7 @@
 /*
- * bench.h: `minivmm bench exits|boot|net`, the benchmark harness (bench.c, docs/BENCHMARKS.md).
+ * bench.h: `minivmm bench exits|boot|net|io`, the benchmark harness (bench.c, docs/BENCHMARKS.md).
  *
- * bench.c also lends its helpers to the other benchmarks (benchnet.c): paths next to the
+ * bench.c also lends its helpers to the other benchmarks (benchnet.c, benchio.c): paths next to the
  * executable, child processes with captured output and a timeout, medians, table cells.
  */
 #ifndef MINIVMM_BENCH_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BENCH_OUT_MAX (64 * 1024)
+#define BENCH_OUT_MAX (4 * 1024 * 1024) /* bench io: the serial payload comes on stdout */
 #define BENCH_ERR_MAX (16 * 1024)
 #define BENCH_MAX_ARGS 32
 

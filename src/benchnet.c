@@ -14,7 +14,11 @@
  *       end-of-run `nic:` line; whole run, so one rx-queue notify of start-up is included),
  *       both per KiB sent.
  *   ping  `net.ping` from vf0 to vf1 of one VM (`--nic vfs=2`: through the PF's switch), the
- *       guest's RTTs, for the four minivmm variants.
+ *       guest's RTTs, for the four minivmm variants; then the same guest pinging across a
+ *       `dgram` uplink on 127.0.0.1 (net.ping=10.0.2.20) a minivmm process of ours that runs
+ *       `net.echo net.ip=10.0.2.20` for the whole bench: the pinger under minivmm
+ *       (`--nic vfs=1,uplink=dgram:PB:PA`) and under QEMU microvm (`-netdev dgram`, the
+ *       same ports), so that the two VMMs are compared on the same path.
  *
  * Variants and sizes are interleaved round by round with the order rotated each round; each
  * figure is the median over rounds (ping: over every reply of every round). A run that fails,
@@ -23,15 +27,20 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -41,6 +50,10 @@
 #define NET_TIMEOUT_MS 120000
 #define MAX_SIZES 4
 #define VF1_IP "10.0.2.16" /* the guest's default: 10.0.2.15 + VF index */
+#define ECHO_IP "10.0.2.20"
+#define ECHO_START_MS 20000
+
+extern char **environ;
 
 enum { NV_EXIT_ON, NV_EXIT_OFF, NV_IOFD_ON, NV_IOFD_OFF, NV_QEMU, NV_N };
 
@@ -58,6 +71,15 @@ static const struct nvariant {
 
 enum { M_PPS, M_MBS, M_EXITS, M_READS, M_N };
 
+/* Ping variants: the four notify/event_idx ones in one VM (vf0 -> vf1), then across a dgram
+ * uplink to the net.echo VM. */
+enum { PV_DGRAM = NV_QEMU, PV_QEMU, PV_N };
+static const char *const pv_names[PV_N] = {
+    "notify=exit,event_idx=on",      "notify=exit,event_idx=off",
+    "notify=ioeventfd,event_idx=on", "notify=ioeventfd,event_idx=off",
+    "minivmm -> dgram -> minivmm",   "QEMU -> dgram -> minivmm",
+};
+
 struct net_opts {
     unsigned long count, rounds, pings;
     unsigned long sizes[MAX_SIZES];
@@ -74,7 +96,9 @@ static void net_usage(FILE *f)
           "Guest -> uplink throughput of the guest's net.tx (vf0, uplink=sink) under minivmm\n"
           "with notify=exit|ioeventfd and event_idx=on|off, and under QEMU microvm with\n"
           "-netdev dgram to a UDP sink on 127.0.0.1; then net.ping vf0 -> vf1 through the PF\n"
-          "switch. Variants interleaved, order rotated each round; medians over rounds.\n"
+          "switch, and net.ping from minivmm and from QEMU across a dgram uplink on 127.0.0.1\n"
+          "to a minivmm running net.echo. Variants interleaved, order rotated each round;\n"
+          "medians over rounds.\n"
           "  --count N     frames per run (default 2000)\n"
           "  --sizes LIST  frame sizes in bytes, 60-1514, at most 4 (default 64,1514)\n"
           "  --rounds R    rounds (default 5)\n"
@@ -348,22 +372,143 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
     return NULL;
 }
 
+/* ---- the far end of the dgram pings: our guest's net.echo under minivmm ---- */
+
+struct echo_vm {
+    pid_t pid;
+    uint16_t port, peer; /* its uplink's local port; the pinger's */
+    char out[64];        /* its console, a temporary file */
+};
+
+static void echo_stop(struct echo_vm *e)
+{
+    if (e->pid > 0) {
+        kill(e->pid, SIGKILL);
+        waitpid(e->pid, NULL, 0);
+    }
+    e->pid = 0;
+    if (e->out[0])
+        unlink(e->out);
+    e->out[0] = '\0';
+}
+
+/* Starts `minivmm run --nic vfs=1,uplink=dgram:PA:PB -- net.echo net.ip=ECHO_IP` and waits
+ * for its "net.echo: answering" line; NULL, or why not. */
+static const char *echo_start(const struct bench_paths *p, const struct net_opts *o,
+                              struct echo_vm *e)
+{
+    static char nic[96];
+    int fa, fb, fd;
+    posix_spawn_file_actions_t fact;
+
+    memset(e, 0, sizeof(*e));
+    if (udp_socket(&fa, &e->port))
+        return "cannot find a free UDP port on 127.0.0.1";
+    if (udp_socket(&fb, &e->peer)) {
+        close(fa);
+        return "cannot find a free UDP port on 127.0.0.1";
+    }
+    close(fa); /* both ends bind their own: loopback only */
+    close(fb);
+    snprintf(nic, sizeof(nic), "vfs=1,uplink=dgram:%u:%u", e->port, e->peer);
+    snprintf(e->out, sizeof(e->out), "/tmp/minivmm-bench-echo.XXXXXX");
+    if ((fd = mkstemp(e->out)) < 0) {
+        e->out[0] = '\0';
+        return "cannot create a temporary file in /tmp";
+    }
+    const char *av[] = {p->self, "run", "-k",       o->kernel,         "--nic",
+                        nic,     "--",  "net.echo", "net.ip=" ECHO_IP, NULL};
+    posix_spawn_file_actions_init(&fact);
+    posix_spawn_file_actions_addopen(&fact, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fact, fd, STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&fact, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    int r = posix_spawn(&e->pid, av[0], &fact, NULL, (char *const *)av, environ);
+    posix_spawn_file_actions_destroy(&fact);
+    if (r) {
+        close(fd);
+        e->pid = 0;
+        echo_stop(e);
+        return "cannot start minivmm";
+    }
+    for (int ms = 0; ms < ECHO_START_MS; ms += 20) {
+        char buf[4096];
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        if (strstr(buf, "net.echo: answering")) {
+            close(fd);
+            return NULL;
+        }
+        if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
+            e->pid = 0;
+            break;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+    }
+    close(fd);
+    echo_stop(e);
+    return "the net.echo VM did not start";
+}
+
 /* ---- one ping run: the RTTs into rtt[*n] ---- */
 
 static const char *ping_run(const struct bench_paths *p, const struct net_opts *o, int v,
-                            struct bench_child *c, double *rtt, size_t *n, const char **argv_out[])
+                            const struct echo_vm *e, struct bench_child *c, double *rtt, size_t *n,
+                            const char **argv_out[])
 {
     static const char *av[BENCH_MAX_ARGS];
-    static char nic[96], cnt[48];
-    snprintf(nic, sizeof(nic), "vfs=2,uplink=sink,%s", nvariants[v].nic);
+    static char nic[96], cnt[48], netdev[256], append[96];
+    int want = 0;
     snprintf(cnt, sizeof(cnt), "net.count=%lu", o->pings);
-    const char *a[] = {
-        p->self, "run", "-q", "-k", o->kernel, "--nic", nic, "--", "net.ping=" VF1_IP, cnt, NULL};
-    memcpy(av, a, sizeof(a));
     *argv_out = av;
+    if (v < PV_DGRAM) {
+        snprintf(nic, sizeof(nic), "vfs=2,uplink=sink,%s", nvariants[v].nic);
+        const char *a[] = {
+            p->self, "run", "-q", "-k", o->kernel, "--nic", nic, "--", "net.ping=" VF1_IP,
+            cnt,     NULL};
+        memcpy(av, a, sizeof(a));
+    } else if (v == PV_DGRAM) {
+        snprintf(nic, sizeof(nic), "vfs=1,uplink=dgram:%u:%u", e->peer, e->port);
+        const char *a[] = {
+            p->self, "run", "-q", "-k", o->kernel, "--nic", nic, "--", "net.ping=" ECHO_IP,
+            cnt,     NULL};
+        memcpy(av, a, sizeof(a));
+    } else {
+        snprintf(netdev, sizeof(netdev),
+                 "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=%u,"
+                 "remote.type=inet,remote.host=127.0.0.1,remote.port=%u",
+                 e->peer, e->port);
+        snprintf(append, sizeof(append), "net.ping=" ECHO_IP " %s", cnt);
+        const char *a[] = {o->qemu,
+                           "-M",
+                           "microvm,acpi=off",
+                           "-accel",
+                           "kvm",
+                           "-cpu",
+                           "qemu64,+invtsc,vmware-cpuid-freq=on",
+                           "-nodefaults",
+                           "-no-user-config",
+                           "-nographic",
+                           "-serial",
+                           "stdio",
+                           "-device",
+                           "isa-debug-exit",
+                           "-global",
+                           "virtio-mmio.force-legacy=false",
+                           "-device",
+                           "virtio-net-device,netdev=n",
+                           "-netdev",
+                           netdev,
+                           "-kernel",
+                           o->kernel,
+                           "-append",
+                           append,
+                           NULL};
+        memcpy(av, a, sizeof(a));
+        want = 1; /* isa-debug-exit: (0 << 1) | 1 */
+    }
     bench_run_child(av, NET_TIMEOUT_MS, NULL, c);
-    if (c->timed_out || c->status != 0)
-        return c->timed_out ? "timed out" : "non-zero exit status (a reply missing?)";
+    if (c->timed_out || c->status != want)
+        return c->timed_out ? "timed out" : "wrong exit status (a reply missing?)";
     size_t got = 0;
     for (const char *l = c->out; (l = strstr(l, " time=")) != NULL; l++) {
         unsigned long long us;
@@ -422,8 +567,9 @@ int benchnet_main(int argc, char **argv)
     struct net_opts o = {.count = 2000, .rounds = 5, .pings = 50, .nsizes = 2, .sizes = {64, 1514}};
     struct bench_paths *p = calloc(1, sizeof(*p));
     struct bench_child *c = calloc(1, sizeof(*c));
-    double *res = NULL, *rtt[NV_N] = {NULL};
-    size_t nrtt[NV_N] = {0};
+    double *res = NULL, *rtt[PV_N] = {NULL};
+    size_t nrtt[PV_N] = {0};
+    struct echo_vm echo = {0};
     char qbuf[PATH_MAX], kbuf[PATH_MAX];
     int status = 1, ch;
 
@@ -498,11 +644,12 @@ int benchnet_main(int argc, char **argv)
 
     size_t nres = (size_t)M_N * NV_N * MAX_SIZES * o.rounds;
     res = malloc(sizeof(double) * nres);
-    for (int v = 0; v < NV_QEMU && o.pings; v++)
+    int npv = nv == NV_N ? PV_N : PV_QEMU;
+    for (int v = 0; v < PV_N && o.pings; v++)
         rtt[v] = malloc(sizeof(double) * o.pings * o.rounds);
     if (!res)
         goto out;
-    for (int v = 0; v < NV_QEMU && o.pings; v++)
+    for (int v = 0; v < PV_N && o.pings; v++)
         if (!rtt[v])
             goto out;
     for (size_t i = 0; i < nres; i++)
@@ -514,6 +661,17 @@ int benchnet_main(int argc, char **argv)
            o.pings == 1 ? "" : "s", nv == NV_N ? "" : " (QEMU left out: not found or --no-qemu)");
     fflush(stdout);
     unsigned failed = 0;
+    if (o.pings) {
+        const char *why = echo_start(p, &o, &echo);
+        if (why) {
+            static const char *const none[] = {"(minivmm run -- net.echo)", NULL};
+            c->outlen = c->errlen = 0;
+            c->out[0] = c->err[0] = '\0';
+            bench_print_failure("the net.echo VM for the dgram pings", none, c, why);
+            failed++;
+            npv = PV_DGRAM;
+        }
+    }
     size_t ncombo = (size_t)nv * o.nsizes;
     for (unsigned long r = 0; r < o.rounds; r++) {
         for (size_t k = 0; k < ncombo; k++) {
@@ -537,26 +695,28 @@ int benchnet_main(int argc, char **argv)
                 printf("  round %lu %-30s %5lu B %9.0f packets/s %8.3f MB/s\n", r + 1,
                        nvariants[v].name, o.sizes[s], tr.m[M_PPS], tr.m[M_MBS]);
         }
-        for (int k = 0; o.pings && k < NV_QEMU; k++) {
-            int v = (int)((k + r) % NV_QEMU);
+        for (int k = 0; o.pings && k < npv; k++) {
+            int v = (int)((k + r) % (unsigned long)npv);
             const char **av;
-            const char *why = ping_run(p, &o, v, c, rtt[v], &nrtt[v], &av);
+            const char *why = ping_run(p, &o, v, &echo, c, rtt[v], &nrtt[v], &av);
             if (why) {
                 char what[128];
-                snprintf(what, sizeof(what), "net.ping vf0 -> vf1 under %s (round %lu)",
-                         nvariants[v].name, r + 1);
+                snprintf(what, sizeof(what), "net.ping %s under %s (round %lu)",
+                         v < PV_DGRAM ? "vf0 -> vf1" : "to the net.echo VM", pv_names[v], r + 1);
                 bench_print_failure(what, av, c, why);
                 failed++;
             }
         }
     }
+    echo_stop(&echo);
     tx_table(&o, nv, res);
     if (o.pings) {
-        printf("\nnet.ping vf0 -> vf1 (" VF1_IP ") through the PF switch, one VM: the guest's "
-               "RTTs over\nall replies of all rounds\n\n");
-        printf("%-30s %8s %8s %8s %8s\n", "variant (minivmm: --nic)", "replies", "min us", "median",
-               "max us");
-        for (int v = 0; v < NV_QEMU; v++) {
+        printf(
+            "\nnet.ping: the guest's RTTs over all replies of all rounds; vf0 -> vf1 (" VF1_IP
+            ")\nthrough the PF switch of one VM (minivmm: --nic), then across a dgram uplink on\n"
+            "127.0.0.1 to " ECHO_IP ", our guest's net.echo in a second minivmm\n\n");
+        printf("%-30s %8s %8s %8s %8s\n", "variant", "replies", "min us", "median", "max us");
+        for (int v = 0; v < npv; v++) {
             double lo = __builtin_nan(""), hi = __builtin_nan("");
             for (size_t i = 0; i < nrtt[v]; i++) {
                 if (lo != lo || rtt[v][i] < lo)
@@ -565,7 +725,7 @@ int benchnet_main(int argc, char **argv)
                     hi = rtt[v][i];
             }
             char cb[3][32];
-            printf("%-30s %8zu %8s %8s %8s\n", nvariants[v].name, nrtt[v],
+            printf("%-30s %8zu %8s %8s %8s\n", pv_names[v], nrtt[v],
                    bench_cell(cb[0], 32, lo, 0, false, ""),
                    bench_cell(cb[1], 32, bench_median(rtt[v], nrtt[v]), 0, false, ""),
                    bench_cell(cb[2], 32, hi, 0, false, ""));
@@ -577,10 +737,33 @@ int benchnet_main(int argc, char **argv)
     status = failed ? 1 : 0;
 #undef RES
 out:
-    for (int v = 0; v < NV_N; v++)
+    echo_stop(&echo);
+    for (int v = 0; v < PV_N; v++)
         free(rtt[v]);
     free(res);
     free(c);
     free(p);
     return status;
+}
+
+/* ---- the parsers, lent to benchio.c (benchnet.h) ---- */
+
+const char *benchnet_find_line(const char *text, const char *key)
+{
+    return find_line(text, key);
+}
+
+int64_t benchnet_xfer_exits(const struct bench_child *c)
+{
+    return parse_xfer_exits(c);
+}
+
+int benchnet_parse_nic(const struct bench_child *c, uint64_t *tx, bool *drops, int64_t *reads)
+{
+    return parse_nic(c, tx, drops, reads);
+}
+
+int benchnet_udp_socket(int *fd, uint16_t *port)
+{
+    return udp_socket(fd, port);
 }

@@ -45,6 +45,23 @@ static int isa_node(void *fdt, const char *name, const char *compat, unsigned po
     return 0;
 }
 
+/* abi.h: /isa/ethernet@i300, edge-triggered active-high like every ISA interrupt. */
+static int ne2000_node(void *fdt, const struct fdt_machine *m)
+{
+    char node[32];
+    snprintf(node, sizeof(node), "ethernet@i%x", m->ne2000_port);
+    TRY(fdt_begin_node(fdt, node));
+    TRY(fdt_property_string(fdt, "compatible", MINIVMM_FDT_COMPAT_NE2000));
+    uint32_t reg[3] = {cpu_to_fdt32(1), cpu_to_fdt32(m->ne2000_port),
+                       cpu_to_fdt32(MINIVMM_NE2000_PORT_SIZE)};
+    TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
+    uint32_t intr[2] = {cpu_to_fdt32(m->ne2000_irq), cpu_to_fdt32(3)};
+    TRY(fdt_property(fdt, "interrupts", intr, sizeof(intr)));
+    TRY(fdt_property(fdt, "local-mac-address", m->ne2000_mac, 6));
+    TRY(fdt_end_node(fdt));
+    return 0;
+}
+
 /* abi.h: /pf@<base> with one virtio_mmio@<addr> child per VF, level-high IOAPIC pins. */
 static int pf_node(void *fdt, const struct fdt_nic *nic)
 {
@@ -150,6 +167,8 @@ int fdt_build(void *buf, size_t bufsize, const struct fdt_machine *m)
         r = isa_node(fdt, "exit-port", MINIVMM_FDT_COMPAT_EXIT, m->exit_port, 1, -1);
     if (!r)
         r = isa_node(fdt, "phase-port", MINIVMM_FDT_COMPAT_PHASE, m->phase_port, 1, -1);
+    if (!r && m->ne2000)
+        r = ne2000_node(fdt, m);
     if (r)
         return r; /* already -errno */
     TRY(fdt_end_node(fdt));

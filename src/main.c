@@ -289,6 +289,12 @@ static void on_phase(void *opaque, unsigned vcpu, uint8_t code)
     struct exitlog_marker m = {.t_ns = vm_now_ns() - vm->t0_ns, .vcpu = vcpu, .code = code};
     pthread_mutex_lock(&vm->marker_lock);
     exitsum_add_marker(&vm->markers, &m, exits_so_far(vm, NULL));
+    if (code == MINIVMM_PHASE_XFER_START || code == MINIVMM_PHASE_XFER_DONE) {
+        unsigned k = code == MINIVMM_PHASE_XFER_DONE;
+        for (unsigned p = 0; p < IOAPIC_NUM_PINS; p++)
+            vm->xfer_irqs[k][p] = __atomic_load_n(&vm->ic.ioapic.delivered[p], __ATOMIC_RELAXED);
+        vm->xfer_seen[k] = true;
+    }
     pthread_mutex_unlock(&vm->marker_lock);
     if (vm->log)
         exitlog_marker(vm->log, &m);
@@ -481,6 +487,24 @@ static void print_kvm_stats(const struct kvm_stat_ctx *c, const struct exitsum *
                                   : "");
 }
 
+/* "minivmm: irqs: xfer N (pin P n, ...)": IOAPIC deliveries between the xfer markers. */
+static void print_xfer_irqs(struct vm *vm)
+{
+    uint64_t total = 0;
+    pthread_mutex_lock(&vm->marker_lock);
+    if (vm->ic.mode == KVM_IRQCHIP_SPLIT && vm->xfer_seen[0] && vm->xfer_seen[1]) {
+        for (unsigned p = 0; p < IOAPIC_NUM_PINS; p++)
+            total += vm->xfer_irqs[1][p] - vm->xfer_irqs[0][p];
+        fprintf(stderr, "minivmm: irqs: xfer %" PRIu64, total);
+        for (unsigned p = 0, n = 0; p < IOAPIC_NUM_PINS; p++)
+            if (vm->xfer_irqs[1][p] != vm->xfer_irqs[0][p])
+                fprintf(stderr, "%spin %u %" PRIu64, n++ ? ", " : " (", p,
+                        vm->xfer_irqs[1][p] - vm->xfer_irqs[0][p]);
+        fprintf(stderr, "%s\n", total ? ")" : "");
+    }
+    pthread_mutex_unlock(&vm->marker_lock);
+}
+
 static void print_summary(struct vm *vm, uint64_t wall_ns, const struct kvm_stat_ctx *kst)
 {
     struct exitsum *all = malloc(sizeof(*all));
@@ -491,6 +515,7 @@ static void print_summary(struct vm *vm, uint64_t wall_ns, const struct kvm_stat
         exitsum_merge(all, &vm->vcpus[i].sum);
     exitsum_merge(all, &vm->markers);
     exitsum_print(stderr, all, &vm->map, wall_ns);
+    print_xfer_irqs(vm);
     print_kvm_stats(kst, all);
     free(all);
 }

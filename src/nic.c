@@ -25,8 +25,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 #include "minivmm/virtio.h"
+#include "ne2000.h"
 #include "nic.h"
 #include "nicopt.h"
 #include "pfswitch.h"
@@ -49,6 +51,9 @@ struct nic {
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t ctl_lock;
+    struct ne2000 *ne; /* ne2000=on: an extra switch port after the VFs */
+    unsigned ne_port;
+    uint8_t ne_mac[6];
 };
 
 _Static_assert(NIC_DROP_NR == PFSWITCH_DROP_NR, "nic.h's NIC_DROP_NR");
@@ -120,6 +125,58 @@ static int setup_vf_port(struct nic *nic, unsigned k, char *err, size_t errlen)
         pfswitch_set_tap(&nic->sw, k, uplink_pcap_tap, nic->tap[k]);
     }
     return 0;
+}
+
+/* The NE2000's TX: its frame is a copy in host memory (ne2000.c), as the switch requires. */
+static int ne2000_to_switch(void *opaque, const void *frame, size_t len)
+{
+    struct nic *nic = opaque;
+    return pfswitch_tx_from_vf(&nic->sw, nic->ne_port, frame, len);
+}
+
+/* ne2000=on: switch port nvfs with MAC base + vfs, ISA I/O and IRQ from abi.h. */
+static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, char *err,
+                         size_t errlen)
+{
+    uint8_t mac[6];
+    uint64_t x = 0;
+    for (int i = 0; i < 6; i++)
+        x = x << 8 | nic->cfg.mac_base[i];
+    x += nic->cfg.vfs; /* nicopt checked that this does not carry into the first octet */
+    for (int i = 5; i >= 0; i--, x >>= 8)
+        mac[i] = (uint8_t)x;
+    memcpy(nic->ne_mac, mac, 6);
+    int ret = pfswitch_add_port(&nic->sw, &nic->ne_port);
+    if (!ret)
+        ret = pfswitch_set_mac(&nic->sw, nic->ne_port, mac, false);
+    if (!ret) /* a DP8390 filters multicast itself (RCR.AM and the MAR hash) */
+        ret = pfswitch_set_allmulti(&nic->sw, nic->ne_port, true);
+    if (ret) {
+        snprintf(err, errlen, "--nic: ne2000: cannot configure the switch port: %s",
+                 strerror(-ret));
+        return ret;
+    }
+    if (!(nic->ne = calloc(1, sizeof(*nic->ne)))) {
+        snprintf(err, errlen, "--nic: out of memory");
+        return -ENOMEM;
+    }
+    struct irq_line line;
+    irqchip_line(ic, MINIVMM_NE2000_IRQ, &line);
+    ret = ne2000_init(nic->ne, mac, &line, ne2000_to_switch, nic);
+    if (ret) {
+        free(nic->ne);
+        nic->ne = NULL;
+        snprintf(err, errlen, "--nic: ne2000: cannot create the device: %s", strerror(-ret));
+        return ret;
+    }
+    pfswitch_attach(&nic->sw, nic->ne_port, &ne2000_port_ops, nic->ne);
+    struct bus_dev d = {"ne2000",        BUS_PIO, MINIVMM_NE2000_PORT, MINIVMM_NE2000_PORT_SIZE,
+                        &ne2000_bus_ops, nic->ne, ne2000_regs,         ne2000_nregs};
+    ret = bus_register(bus, &d);
+    if (ret)
+        snprintf(err, errlen, "bus: cannot register ne2000 at 0x%x: %s%s", MINIVMM_NE2000_PORT,
+                 strerror(-ret), ret == -EEXIST ? " (ne2000=on is allowed on one --nic only)" : "");
+    return ret;
 }
 
 static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct bus *bus,
@@ -208,6 +265,8 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
             return ret;
         }
     }
+    if (nic->cfg.ne2000 && (ret = create_ne2000(nic, bus, ic, err, errlen)) != 0)
+        return ret;
     char tname[16];
     snprintf(tname, sizeof(tname), "nic%u-uplink", (unsigned)(nic - ns->nic));
     ret = uplink_start(&nic->up, &nic->sw, tname);
@@ -287,6 +346,12 @@ void nic_fdt(const struct nics *n, struct fdt_machine *m)
         m->nics[i].first = n->nic[i].first;
         m->nics[i].nvfs = n->nic[i].cfg.vfs;
         m->nnics = i + 1;
+        if (n->nic[i].ne) {
+            m->ne2000 = true;
+            m->ne2000_port = MINIVMM_NE2000_PORT;
+            m->ne2000_irq = MINIVMM_NE2000_IRQ;
+            memcpy(m->ne2000_mac, n->nic[i].ne_mac, 6);
+        }
     }
 }
 
@@ -322,6 +387,40 @@ static void report_vf(FILE *f, struct nic *nic, unsigned k, unsigned w)
     if (st.rate_waits)
         fprintf(f, " rate-waits %" PRIu64 " rate-wait-us %" PRIu64, st.rate_waits,
                 st.rate_wait_ns / 1000);
+}
+
+/* "; ne2000 rx N tx N" with the switch's drops and the DP8390's own (ring overflow etc.). */
+static void report_ne2000(FILE *f, struct nic *nic)
+{
+    struct pfswitch_port_stats st;
+    struct ne2000_stats ns;
+    if (pfswitch_stats(&nic->sw, nic->ne_port, &st))
+        return;
+    ne2000_get_stats(nic->ne, &ns);
+    fprintf(f, "; ne2000 rx %" PRIu64 " tx %" PRIu64, st.rx_packets, st.tx_packets);
+    for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
+        if (st.tx_drops[r])
+            fprintf(f, " tx-%s %" PRIu64, pfswitch_drop_name(r), st.tx_drops[r]);
+        if (st.rx_drops[r])
+            fprintf(f, " rx-%s %" PRIu64, pfswitch_drop_name(r), st.rx_drops[r]);
+    }
+    if (ns.rx_overflows)
+        fprintf(f, " rx-overflow %" PRIu64, ns.rx_overflows);
+    if (ns.rx_stopped)
+        fprintf(f, " rx-stopped %" PRIu64, ns.rx_stopped);
+    if (ns.rx_filtered)
+        fprintf(f, " rx-filtered %" PRIu64, ns.rx_filtered);
+    if (ns.tx_errors)
+        fprintf(f, " tx-errors %" PRIu64, ns.tx_errors);
+}
+
+/* A sink's bytes and iosum (guest/iocmd.h): what `minivmm bench io` verifies. */
+static void report_sink(FILE *f, struct nic *nic, unsigned i)
+{
+    pthread_mutex_lock(&nic->up.lock);
+    fprintf(f, "; uplink%u %s sink-bytes %" PRIu64 " sink-sum 0x%016" PRIx64, i, nic->up.ops->name,
+            nic->up.tx_bytes, ((uint64_t)nic->up.sink_s2 << 32) | nic->up.sink_s1);
+    pthread_mutex_unlock(&nic->up.lock);
 }
 
 static void report_uplink(FILE *f, struct nic *nic, unsigned i)
@@ -484,8 +583,13 @@ int nic_destroy_all(struct nics *ns, FILE *report)
             for (unsigned k = 0; k < ns->nic[i].cfg.vfs && ns->nic[i].vf[k]; k++)
                 report_vf(report, &ns->nic[i], k, ns->nic[i].first + k);
         for (unsigned i = 0; i < ns->n; i++)
+            if (ns->nic[i].ne)
+                report_ne2000(report, &ns->nic[i]);
+        for (unsigned i = 0; i < ns->n; i++)
             if (ns->nic[i].up_open && ns->nic[i].up.fd >= 0)
                 report_uplink(report, &ns->nic[i], i);
+            else if (ns->nic[i].up_open)
+                report_sink(report, &ns->nic[i], i);
         fprintf(report, "\n");
     }
     for (unsigned i = ns->n; i-- > 0;) {
@@ -498,6 +602,11 @@ int nic_destroy_all(struct nics *ns, FILE *report)
         }
         if (nic->stop_fd >= 0)
             close(nic->stop_fd);
+        if (nic->ne) { /* the last port added */
+            pfswitch_attach(&nic->sw, nic->ne_port, NULL, NULL);
+            ne2000_destroy(nic->ne);
+            free(nic->ne);
+        }
         for (unsigned k = NICOPT_MAX_VFS; k-- > 0;) {
             if (nic->vf[k]) {
                 pfswitch_attach(&nic->sw, k, NULL, NULL);

@@ -26,7 +26,7 @@
 const char *const nicopt_help =
     "  --nic vfs=N[,uplink=U][,mac=BASE][,notify=ioeventfd|exit][,event_idx=on|off]\n"
     "        [,vfK.mac=M][,vfK.vlan=ID][,vfK.spoofchk=on|off][,vfK.trust=on|off][,vfK.pcap=FILE]\n"
-    "        [,vfK.state=auto|enable|disable][,vfK.max_tx_rate=MBIT]\n"
+    "        [,vfK.state=auto|enable|disable][,vfK.max_tx_rate=MBIT][,ne2000=on|off]\n"
     "      An SR-IOV-style NIC: N virtio-net VFs (1-8) on the PF's embedded switch, plus an\n"
     "      uplink. May be given more than once. Each key at most once; FILE cannot contain ','.\n"
     "      vfs=N            number of VFs, 1-8 (required)\n"
@@ -49,7 +49,9 @@ const char *const nicopt_help =
     "      vfK.state=S      link auto (follow the uplink, default), enable (up even when the\n"
     "                       uplink is down) or disable (down: traffic dropped both ways)\n"
     "      vfK.max_tx_rate=MBIT  cap VF K's transmit rate in Mbit/s (0 = unlimited, the\n"
-    "                       default): over the rate its TX waits, nothing is dropped\n";
+    "                       default): over the rate its TX waits, nothing is dropped\n"
+    "      ne2000=on|off    also an emulated NE2000 (DP8390) on this switch, MAC BASE + N,\n"
+    "                       ISA I/O 0x300, IRQ 9 (default off; one NIC per VM at most)\n";
 
 enum key_type { K_UINT, K_BOOL, K_ENUM, K_MAC, K_PATH, K_UPLINK };
 
@@ -76,6 +78,7 @@ static const struct key keys[] = {
     {"mac", false, K_MAC, CFG(mac_base), 0, 0, NULL, NULL},
     {"notify", false, K_ENUM, CFG(notify), 0, 0, NULL, notify_names},
     {"event_idx", false, K_BOOL, CFG(event_idx), 0, 0, NULL, NULL},
+    {"ne2000", false, K_BOOL, CFG(ne2000), 0, 0, NULL, NULL},
     {"mac", true, K_MAC, VFC(mac), 0, 0, NULL, NULL},
     {"vlan", true, K_UINT, VFC(vlan), 0, 4094, "a VLAN ID (0-4094)", NULL},
     {"spoofchk", true, K_BOOL, VFC(spoofchk), 0, 0, NULL, NULL},
@@ -402,10 +405,11 @@ static int finish(struct parse *ps)
     uint64_t base = 0;
     for (int i = 0; i < 6; i++)
         base = base << 8 | c->mac_base[i];
-    if (((base + c->vfs - 1) >> 40) != c->mac_base[0]) {
+    if (((base + c->vfs - !c->ne2000) >> 40) != c->mac_base[0]) { /* NE2000: base + vfs */
         snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", c->mac_base[0], c->mac_base[1],
                  c->mac_base[2], c->mac_base[3], c->mac_base[4], c->mac_base[5]);
-        return fail(ps, "mac: '%s' + %u VFs would carry into the first octet", m, c->vfs - 1);
+        return fail(ps, "mac: '%s' + %u VFs would carry into the first octet", m,
+                    c->vfs - !c->ne2000);
     }
     for (unsigned n = 0; n < c->vfs; n++) {
         if (c->vf[n].mac_set)

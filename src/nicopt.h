@@ -12,6 +12,7 @@
  *   event_idx=on|off          offer VIRTIO_F_EVENT_IDX
  *   vfK.mac=M  vfK.vlan=ID  vfK.spoofchk=on|off  vfK.trust=on|off  vfK.pcap=FILE   (K < vfs)
  *   vfK.state=auto|enable|disable  vfK.max_tx_rate=MBIT (0 = unlimited)
+ *   ne2000=on|off             an emulated NE2000 on this switch (I/O 0x300, IRQ 9; one per VM)
  * FILE cannot contain ','. Errors are one line: "--nic: KEY: 'VALUE' ...".
  */
 #ifndef MINIVMM_NICOPT_H
@@ -54,6 +55,7 @@ struct nic_config {
     bool mac_base_set;      /* mac= was given (else mac_base is the generated default) */
     enum nic_notify notify; /* default ioeventfd */
     bool event_idx;         /* default on */
+    bool ne2000;            /* ne2000=on: an NE2000 port (MAC base + vfs) beside the VFs */
     struct nic_vf_config vf[NICOPT_MAX_VFS];
 };
 

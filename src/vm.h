@@ -51,6 +51,10 @@ struct vm {
     /* Boot-phase markers, under marker_lock. */
     pthread_mutex_t marker_lock;
     struct exitsum markers;
+    /* The IOAPIC's per-pin delivered counts at the xfer-start [0] and xfer-done [1] markers
+     * (split irqchip), under marker_lock: `minivmm bench io`'s interrupts per KiB. */
+    uint64_t xfer_irqs[2][IOAPIC_NUM_PINS];
+    bool xfer_seen[2];
 
     /* Stop state. */
     pthread_mutex_t stop_lock;

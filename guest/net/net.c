@@ -1,7 +1,8 @@
 /*
- * net.c: a tiny network stack over the virtio-net VFs: Ethernet II, ARP (RFC 826: replies
- * and resolution with a small cache), IPv4 (RFC 791: no options sent, no fragments: fragments
- * are dropped), ICMP echo (RFC 792) and UDP echo on port 7 (RFC 862).
+ * net.c: a tiny network stack over the NICs (virtio-net VFs, the NE2000; struct netdev_ops):
+ * Ethernet II, ARP (RFC 826: replies and resolution with a small cache), IPv4 (RFC 791: no
+ * options sent, no fragments: fragments are dropped), ICMP echo (RFC 792) and UDP echo on
+ * port 7 (RFC 862).
  *
  * Frames are parsed in their receive buffer; replies are built directly in a transmit buffer
  * (a copy of the request's payload is the only copy). Multi-byte header fields are big-endian
@@ -38,6 +39,8 @@
 static const uint8_t broadcast_mac[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 struct ping_state ping_state;
+struct netdev *net_ifaces[NET_MAX_IFACES];
+unsigned int nr_net_ifaces;
 
 static struct {
     uint32_t ip;
@@ -116,6 +119,21 @@ int net_parse_ip(const char *s, size_t len, uint32_t *ip)
     return 0;
 }
 
+uint32_t net_base_ip(const struct cmdline *cl)
+{
+    size_t len;
+    const char *s = cmdline_param(cl, "net.ip", &len);
+    uint32_t ip;
+
+    return s && net_parse_ip(s, len, &ip) == 0 ? ip : 0x0a00020fu; /* 10.0.2.15 */
+}
+
+void net_register(struct netdev *nd)
+{
+    if (nr_net_ifaces < NET_MAX_IFACES)
+        net_ifaces[nr_net_ifaces++] = nd;
+}
+
 void net_format_ip(char *buf, uint32_t ip)
 {
     ksnprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
@@ -159,12 +177,12 @@ static int arp_send(struct netdev *nd, uint16_t op, const uint8_t *dst_mac, cons
                     uint32_t tpa)
 {
     int id;
-    uint8_t *f = virtio_net_tx_buf(nd, &id);
+    uint8_t *f = netdev_tx_buf(nd, &id);
     uint8_t *a;
 
     if (!f)
         return -1;
-    *virtio_net_tag(nd, id) = 0;
+    *netdev_tag(nd, id) = 0;
     eth_header(f, dst_mac, nd->mac, ETH_P_ARP);
     a = f + ETH_HLEN;
     put16(a, 1); /* Ethernet */
@@ -178,7 +196,7 @@ static int arp_send(struct netdev *nd, uint16_t op, const uint8_t *dst_mac, cons
     put32(a + 24, tpa);
     for (int i = ETH_HLEN + 28; i < 60; i++)
         f[i] = 0;
-    virtio_net_tx(nd, id, 60, true);
+    netdev_tx(nd, id, 60, true);
     return 0;
 }
 
@@ -227,18 +245,18 @@ static void icmp_rx(struct netdev *nd, const uint8_t *eth_src, uint32_t src, con
         return;
     if (p[0] == ICMP_ECHO_REQUEST && len <= ETH_FRAME_MAX - ETH_HLEN - 20) {
         int id;
-        uint8_t *f = virtio_net_tx_buf(nd, &id), *r;
+        uint8_t *f = netdev_tx_buf(nd, &id), *r;
 
         if (!f)
             return;
-        *virtio_net_tag(nd, id) = 0;
+        *netdev_tag(nd, id) = 0;
         eth_header(f, eth_src, nd->mac, ETH_P_IP);
         r = ip_header(nd, f, src, IPPROTO_ICMP, len);
         copy(r, p, len);
         r[0] = ICMP_ECHO_REPLY;
         put16(r + 2, 0);
         put16(r + 2, csum(r, len));
-        virtio_net_tx(nd, id, ETH_HLEN + 20 + len, true);
+        netdev_tx(nd, id, ETH_HLEN + 20 + len, true);
     } else if (p[0] == ICMP_ECHO_REPLY && get16(p + 4) == ping_state.id &&
                get16(p + 6) == ping_state.seq && !ping_state.got) {
         ping_state.tsc = rdtsc();
@@ -259,10 +277,10 @@ static void udp_rx(struct netdev *nd, const uint8_t *eth_src, uint32_t src, cons
     ulen = get16(p + 4);
     if (ulen < 8 || ulen > len)
         return;
-    f = virtio_net_tx_buf(nd, &id);
+    f = netdev_tx_buf(nd, &id);
     if (!f)
         return;
-    *virtio_net_tag(nd, id) = 0;
+    *netdev_tag(nd, id) = 0;
     eth_header(f, eth_src, nd->mac, ETH_P_IP);
     r = ip_header(nd, f, src, IPPROTO_UDP, ulen);
     copy(r + 8, p + 8, ulen - 8);
@@ -270,7 +288,7 @@ static void udp_rx(struct netdev *nd, const uint8_t *eth_src, uint32_t src, cons
     put16(r + 2, get16(p));
     put16(r + 4, (uint16_t)ulen);
     put16(r + 6, 0); /* no checksum (allowed for IPv4) */
-    virtio_net_tx(nd, id, ETH_HLEN + 20 + ulen, true);
+    netdev_tx(nd, id, ETH_HLEN + 20 + ulen, true);
 }
 
 static void ip_rx(struct netdev *nd, const uint8_t *f, const uint8_t *ip, uint32_t len)
@@ -314,11 +332,11 @@ int net_send_ping(struct netdev *nd, const uint8_t dst_mac[ETH_ALEN], uint32_t d
                   uint16_t seq, const uint8_t *src_mac)
 {
     int tid;
-    uint8_t *f = virtio_net_tx_buf(nd, &tid), *p;
+    uint8_t *f = netdev_tx_buf(nd, &tid), *p;
 
     if (!f)
         return -1;
-    *virtio_net_tag(nd, tid) = 0;
+    *netdev_tag(nd, tid) = 0;
     eth_header(f, dst_mac, src_mac ? src_mac : nd->mac, ETH_P_IP);
     p = ip_header(nd, f, dst_ip, IPPROTO_ICMP, 8 + PING_PAYLOAD);
     p[0] = ICMP_ECHO_REQUEST;
@@ -329,7 +347,7 @@ int net_send_ping(struct netdev *nd, const uint8_t dst_mac[ETH_ALEN], uint32_t d
     for (int i = 0; i < PING_PAYLOAD; i++)
         p[8 + i] = (uint8_t)i;
     put16(p + 2, csum(p, 8 + PING_PAYLOAD));
-    virtio_net_tx(nd, tid, ETH_HLEN + 20 + 8 + PING_PAYLOAD, true);
+    netdev_tx(nd, tid, ETH_HLEN + 20 + 8 + PING_PAYLOAD, true);
     return 0;
 }
 
@@ -383,16 +401,16 @@ bool net_wait(bool (*done)(void *), void *arg, uint64_t deadline)
     for (;;) {
         bool work = false;
 
-        for (unsigned int i = 0; i < nr_netdevs; i++)
-            work |= virtio_net_poll(&netdevs[i]);
+        for (unsigned int i = 0; i < nr_net_ifaces; i++)
+            work |= net_ifaces[i]->ops->poll(net_ifaces[i]);
         if (done && done(arg))
             return true;
         if (deadline && (int64_t)(rdtsc() - deadline) >= 0)
             return false;
         if (work)
             continue;
-        for (unsigned int i = 0; i < nr_netdevs; i++)
-            work |= virtio_net_enable_cb(&netdevs[i]);
+        for (unsigned int i = 0; i < nr_net_ifaces; i++)
+            work |= net_ifaces[i]->ops->enable_cb(net_ifaces[i]);
         if (work)
             continue;
         if (deadline)

@@ -1,6 +1,7 @@
 /*
- * net.h: the guest's network interfaces (one per virtio-net VF) and its tiny stack:
- * Ethernet, ARP, IPv4 without fragments, ICMP echo and UDP echo (port 7).
+ * net.h: the guest's network interfaces (one per virtio-net VF, plus the NE2000 when there
+ * is one) and its tiny stack: Ethernet, ARP, IPv4 without fragments, ICMP echo and UDP echo
+ * (port 7). The stack reaches a NIC only through its struct netdev_ops.
  *
  * Everything runs on the BSP with interrupts off; the NIC interrupt handler only acknowledges
  * the device, and net_wait() sleeps in `sti; hlt` until an interrupt or its timer fires, then
@@ -22,10 +23,33 @@
 #define ETH_P_ARP 0x0806
 #define NET_HDR_LEN 12 /* struct virtio_net_hdr_v1 */
 
+struct netdev;
+
+/* What the stack and the net.* commands need from a NIC driver (virtio_net.c, ne2000.c). */
+struct netdev_ops {
+    /* A free transmit buffer (where the frame starts) and its id in *id, or NULL if none. */
+    uint8_t *(*tx_buf)(struct netdev *nd, int *id);
+    /* Give back a buffer from tx_buf unsent. */
+    void (*tx_put)(struct netdev *nd, int id);
+    /* Send the first len bytes of buffer id; kick now or let the caller batch (kick=false). */
+    void (*tx)(struct netdev *nd, int id, uint32_t len, bool kick);
+    void (*kick)(struct netdev *nd);
+    /* The caller's note on what buffer id holds (0 = nothing; net.tx marks its frames). */
+    uint32_t *(*tag)(struct netdev *nd, int id);
+    /* Handle received frames (net_rx), reclaim sent ones; true if any work was done. */
+    bool (*poll)(struct netdev *nd);
+    /* Re-arm interrupts before sleeping; true if work arrived meanwhile (poll again). */
+    bool (*enable_cb)(struct netdev *nd);
+    /* Every frame handed to tx has left the device's buffers. */
+    bool (*tx_idle)(struct netdev *nd);
+};
+
 struct netdev {
-    struct virtio_mmio_dev mmio;
-    struct virtqueue rxq, txq;
-    unsigned int vf; /* vfN */
+    const struct netdev_ops *ops;
+    char name[8];                /* "vf0", "ne2000" */
+    struct virtio_mmio_dev mmio; /* virtio-net VFs only */
+    struct virtqueue rxq, txq;   /* virtio-net VFs only */
+    unsigned int vf;             /* vfN; the NE2000: NET_NE2000_ID (ping ids only) */
     uint8_t mac[ETH_ALEN];
     uint32_t ip; /* host byte order */
     bool has_status, link_up;
@@ -33,8 +57,48 @@ struct netdev {
     uint64_t rx_packets, tx_packets, tx_bytes, rx_dropped;
 };
 
+/* The virtio-net VFs (virtio_net.c), in probe order. */
 extern struct netdev netdevs[VIRTIO_MMIO_MAX_DEVS];
 extern unsigned int nr_netdevs;
+
+/* Every interface, VFs first (net.c): net_wait polls them all, net.selftest pings among them. */
+#define NET_MAX_IFACES (VIRTIO_MMIO_MAX_DEVS + 1)
+extern struct netdev *net_ifaces[NET_MAX_IFACES];
+extern unsigned int nr_net_ifaces;
+void net_register(struct netdev *nd);
+
+static inline uint8_t *netdev_tx_buf(struct netdev *nd, int *id)
+{
+    return nd->ops->tx_buf(nd, id);
+}
+static inline void netdev_tx_put(struct netdev *nd, int id)
+{
+    nd->ops->tx_put(nd, id);
+}
+static inline void netdev_tx(struct netdev *nd, int id, uint32_t len, bool kick)
+{
+    nd->ops->tx(nd, id, len, kick);
+}
+static inline void netdev_kick(struct netdev *nd)
+{
+    nd->ops->kick(nd);
+}
+static inline uint32_t *netdev_tag(struct netdev *nd, int id)
+{
+    return nd->ops->tag(nd, id);
+}
+static inline bool netdev_tx_idle(struct netdev *nd)
+{
+    return nd->ops->tx_idle(nd);
+}
+
+/* ne2000.c */
+#define NET_NE2000_ID VIRTIO_MMIO_MAX_DEVS
+/* The NE2000 (NULL when there is none). */
+extern struct netdev *net_ne2000;
+/* Find the NE2000 (FDT node, else a probe of port 0x300 / IRQ 9), bring it up, register it
+ * and print "net: ne2000 mac M ip A". */
+void ne2000_init(const void *fdt, uint64_t fdt_size, const struct cmdline *cl);
 
 /* virtio_net.c */
 /* Probe virtio-mmio, bring up every virtio-net device, print "net: vfN mac M ip A". */
@@ -64,6 +128,8 @@ void net_rx(struct netdev *nd, uint8_t *frame, uint32_t len);
  * `sti; hlt` with a LAPIC one-shot timer as the bound. Returns done(arg). */
 bool net_wait(bool (*done)(void *), void *arg, uint64_t deadline);
 int net_parse_ip(const char *s, size_t len, uint32_t *ip);
+/* net.ip, or 10.0.2.15 when absent or malformed (virtio_net_init warns about it). */
+uint32_t net_base_ip(const struct cmdline *cl);
 void net_format_ip(char *buf, uint32_t ip); /* buf: 16 bytes */
 /* ARP: resolve ip on nd (cache, then up to 3 requests 1 s apart); 0 or -1. */
 int net_arp_resolve(struct netdev *nd, uint32_t ip, uint8_t mac[ETH_ALEN]);

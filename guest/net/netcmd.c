@@ -1,19 +1,24 @@
 /*
- * netcmd.c: the net.* commands over net.c and virtio_net.c (the devices were brought up by
- * main.c's virtio_net_init()).
+ * netcmd.c: the net.* commands over net.c and the NIC drivers behind struct netdev_ops
+ * (brought up by main.c: virtio_net_init(), ne2000_init()). net.ping and net.tx use one NIC:
+ * net.dev=virtio (vf0, the default when there are VFs) or net.dev=ne2000 (the default without).
  *
- *   net.ping=IP    vf0 pings IP net.count times (default 3), 1 s apart at most
- *   net.echo       answer ARP, ICMP echo and UDP echo on every VF, forever
+ *   net.ping=IP    vf0 pings IP net.count times (default 3), 1 s apart at most; with
+ *                  net.interval_ms=N each request is sent N ms after the previous one was
+ *                  (or right after its reply or timeout, if that came later)
+ *   net.echo       answer ARP, ICMP echo and UDP echo on every interface, forever
  *   net.tx         vf0 sends net.count UDP frames (default 1000) of exactly net.size bytes; the
  *                  timed part (TSC; phases xfer-start/xfer-done) starts after the frames are
  *                  built and ends when the device has taken them all
- *   net.selftest   every VF resolves and pings every other VF; net.spoof=1 adds a forged-MAC
- *                  ping from vf1 to vf0 that the switch must drop (no reply expected)
+ *   net.selftest   every interface (VFs, NE2000) resolves and pings every other one;
+ *                  net.spoof=1 adds a forged-MAC ping from vf1 to vf0 that the switch must
+ *                  drop (no reply expected)
  */
 #include "netcmd.h"
 
 #include <minivmm/abi.h>
 
+#include "../iocmd.h"
 #include "../kernel.h"
 #include "../machine.h"
 #include "../tsc.h"
@@ -25,14 +30,30 @@
 #define TX_TAG 0x7478u          /* "tx": the buffer holds net.tx's frame */
 #define TX_BATCH 16
 
-static bool have_vf0(const char *cmd)
+/* The NIC net.dev names (default: vf0, else the NE2000), or NULL after saying why. */
+static struct netdev *pick_dev(const struct cmdline *cl, const char *cmd)
 {
-    if (nr_netdevs)
-        return true;
-    kprintf("%s: no virtio-net device (minivmm: --nic; QEMU: -device virtio-net-device and "
-            "-global virtio-mmio.force-legacy=false)\n",
-            cmd);
-    return false;
+    size_t len;
+    const char *dev = cmdline_param(cl, "net.dev", &len);
+    bool virtio = !dev ? nr_netdevs > 0 : len == 6 && memcmp(dev, "virtio", 6) == 0;
+
+    if (dev && !virtio && !(len == 6 && memcmp(dev, "ne2000", 6) == 0)) {
+        kprintf("%s: net.dev=%.*s: want ne2000 or virtio\n", cmd, (int)len, dev);
+        return NULL;
+    }
+    if (virtio && nr_netdevs)
+        return &netdevs[0];
+    if (!virtio && net_ne2000)
+        return net_ne2000;
+    if (virtio || !dev)
+        kprintf("%s: no virtio-net device (minivmm: --nic; QEMU: -device virtio-net-device and "
+                "-global virtio-mmio.force-legacy=false)\n",
+                cmd);
+    else
+        kprintf("%s: no NE2000 (minivmm: --nic ...,ne2000=on; QEMU: -device "
+                "ne2k_isa,iobase=0x300,irq=9)\n",
+                cmd);
+    return NULL;
 }
 
 static uint64_t tsc_to_us(uint64_t ticks)
@@ -66,27 +87,37 @@ static int64_t ping_once(struct netdev *nd, const uint8_t *mac, uint32_t ip, uin
 int cmd_net_ping(const struct cmdline *cl)
 {
     uint64_t count = cmdline_param_u64(cl, "net.count", 3), received = 0;
+    uint64_t interval_ms = cmdline_param_u64(cl, "net.interval_ms", 0);
     uint64_t min = ~0ull, max = 0, sum = 0;
     uint8_t mac[ETH_ALEN];
     uint32_t ip;
     char ipbuf[16];
+    struct netdev *nd = pick_dev(cl, "net.ping");
 
-    if (!have_vf0("net.ping"))
+    if (!nd)
         return MINIVMM_STATUS_FAIL;
     if (!cl->arg || net_parse_ip(cl->arg, cl->arg_len, &ip)) {
-        kprintf("net.ping: usage: net.ping=A.B.C.D [net.count=N]\n");
+        kprintf("net.ping: usage: net.ping=A.B.C.D [net.count=N] [net.interval_ms=N]\n");
         return MINIVMM_STATUS_FAIL;
     }
     net_format_ip(ipbuf, ip);
-    if (net_arp_resolve(&netdevs[0], ip, mac)) {
+    if (net_arp_resolve(nd, ip, mac)) {
         kprintf("net.ping: %s: no ARP reply\n", ipbuf);
         kprintf("net.ping: %s: %llu sent, 0 received\n", ipbuf, (unsigned long long)count);
         return MINIVMM_STATUS_FAIL;
     }
     kprintf("net.ping: %s is at %02x:%02x:%02x:%02x:%02x:%02x\n", ipbuf, mac[0], mac[1], mac[2],
             mac[3], mac[4], mac[5]);
-    for (uint64_t seq = 1; seq <= count; seq++) {
-        int64_t rtt = ping_once(&netdevs[0], mac, ip, (uint16_t)seq, NULL, PING_TIMEOUT_US);
+    if (interval_ms > 60000)
+        interval_ms = 60000;
+    for (uint64_t seq = 1, next = 0; seq <= count; seq++) {
+        int64_t rtt;
+
+        /* Keep answering and reporting link changes until this request is due. */
+        if (next && (int64_t)(rdtsc() - next) < 0)
+            net_wait(NULL, NULL, next);
+        next = interval_ms ? tsc_deadline_us(interval_ms * 1000) : 0;
+        rtt = ping_once(nd, mac, ip, (uint16_t)seq, NULL, PING_TIMEOUT_US);
 
         if (rtt < 0) {
             kprintf("net.ping: %s: icmp_seq=%llu timeout\n", ipbuf, (unsigned long long)seq);
@@ -110,26 +141,44 @@ int cmd_net_ping(const struct cmdline *cl)
 
 int cmd_net_echo(const struct cmdline *cl)
 {
-    (void)cl;
-    if (!have_vf0("net.echo"))
+    if (!pick_dev(cl, "net.echo"))
         return MINIVMM_STATUS_FAIL;
-    kprintf("net.echo: answering ARP, ping and UDP port 7 on %u VF%s\n", nr_netdevs,
-            nr_netdevs == 1 ? "" : "s");
+    kprintf("net.echo: answering ARP, ping and UDP port 7 on %u VF%s%s\n", nr_netdevs,
+            nr_netdevs == 1 ? "" : "s", net_ne2000 ? " and the NE2000" : "");
     net_wait(NULL, NULL, 0);
     return MINIVMM_STATUS_OK; /* not reached */
 }
 
 static bool tx_idle(void *arg)
 {
-    struct netdev *nd = arg;
-    return nd->txq.nr_free == nd->txq.num;
+    return netdev_tx_idle(arg);
+}
+
+/*
+ * The iosum of one net_build_udp frame: only the 42 header bytes (the IP id differs per
+ * buffer) are summed per buffer; the UDP payload is the same in every frame, summed once.
+ */
+static void tx_frame_sum(const uint8_t *f, uint32_t size, struct iosum *s)
+{
+    static struct iosum payload;
+    static uint32_t payload_size;
+    const uint32_t hdr = ETH_HLEN + 20 + 8;
+
+    if (payload_size != size) {
+        iosum_of(&payload, f + hdr, size - hdr);
+        payload_size = size;
+    }
+    iosum_of(s, f, hdr);
+    iosum_cat(s, &payload);
 }
 
 int cmd_net_tx(const struct cmdline *cl)
 {
+    static struct iosum fsum[VQ_MAX_NUM];
+    struct iosum total = {0};
     uint64_t count = cmdline_param_u64(cl, "net.count", 1000);
     uint64_t size = cmdline_param_u64(cl, "net.size", 64);
-    struct netdev *nd = &netdevs[0];
+    struct netdev *nd = pick_dev(cl, "net.tx");
     uint8_t mac[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     uint32_t ip = 0xffffffffu;
     uint64_t sent = 0, t0, t1, us, pkts0, bytes0;
@@ -138,7 +187,7 @@ int cmd_net_tx(const struct cmdline *cl)
     unsigned int batch = 0, nfilled = 0;
     int filled[VQ_MAX_NUM];
 
-    if (!have_vf0("net.tx"))
+    if (!nd)
         return MINIVMM_STATUS_FAIL;
     if (size < 60 || size > ETH_FRAME_MAX) {
         kprintf("net.tx: net.size=%llu outside 60-1514\n", (unsigned long long)size);
@@ -150,12 +199,13 @@ int cmd_net_tx(const struct cmdline *cl)
     }
     /* Build every free buffer's frame before the clock starts: a 1514-byte frame is ~1500
      * emulated stores here (milliseconds), the timed loop below only resubmits. */
-    for (uint8_t *f; nfilled < VQ_MAX_NUM && (f = virtio_net_tx_buf(nd, &filled[nfilled]));) {
+    for (uint8_t *f; nfilled < VQ_MAX_NUM && (f = netdev_tx_buf(nd, &filled[nfilled]));) {
         net_build_udp(nd, f, mac, ip, 9, 9, (uint32_t)size); /* port 9: discard */
-        *virtio_net_tag(nd, filled[nfilled++]) = TX_TAG;
+        tx_frame_sum(f, (uint32_t)size, &fsum[filled[nfilled]]);
+        *netdev_tag(nd, filled[nfilled++]) = TX_TAG;
     }
     while (nfilled)
-        virtqueue_put_free(&nd->txq, (unsigned int)filled[--nfilled]);
+        netdev_tx_put(nd, filled[--nfilled]);
     pkts0 = nd->tx_packets;
     bytes0 = nd->tx_bytes;
     machine_phase(MINIVMM_PHASE_XFER_START);
@@ -163,26 +213,28 @@ int cmd_net_tx(const struct cmdline *cl)
     /* Each buffer is filled once (TX_TAG) and then only resubmitted: no per-frame copy. */
     while (sent < count) {
         int id;
-        uint8_t *f = virtio_net_tx_buf(nd, &id);
+        uint8_t *f = netdev_tx_buf(nd, &id);
 
         if (!f) {
-            virtio_net_kick(nd);
+            netdev_kick(nd);
             batch = 0;
             net_wait(NULL, NULL, tsc_deadline_us(1000)); /* until a completion (or 1 ms) */
             continue;
         }
-        if (*virtio_net_tag(nd, id) != TX_TAG) {
+        if (*netdev_tag(nd, id) != TX_TAG) {
             net_build_udp(nd, f, mac, ip, 9, 9, (uint32_t)size); /* port 9: discard */
-            *virtio_net_tag(nd, id) = TX_TAG;
+            tx_frame_sum(f, (uint32_t)size, &fsum[id]);
+            *netdev_tag(nd, id) = TX_TAG;
         }
-        virtio_net_tx(nd, id, (uint32_t)size, false);
+        netdev_tx(nd, id, (uint32_t)size, false);
+        iosum_cat(&total, &fsum[id]); /* the device takes the ring in order */
         sent++;
         if (++batch == TX_BATCH) {
-            virtio_net_kick(nd);
+            netdev_kick(nd);
             batch = 0;
         }
     }
-    virtio_net_kick(nd);
+    netdev_kick(nd);
     /* Done when the device has taken every frame (an I/O thread may still be at work). */
     net_wait(tx_idle, nd, tsc_deadline_us(1000000));
     t1 = rdtsc();
@@ -192,6 +244,9 @@ int cmd_net_tx(const struct cmdline *cl)
             (unsigned long long)(nd->tx_packets - pkts0),
             (unsigned long long)(nd->tx_bytes - bytes0), (unsigned long long)us,
             (unsigned long long)(us ? sent * 1000000 / us : 0));
+    /* `minivmm bench io` compares this with the sink's sum (the nic line's uplink part). */
+    kprintf("net.tx: payload %llu bytes, sum 0x%016llx\n", (unsigned long long)total.len,
+            (unsigned long long)iosum_value(&total));
     return MINIVMM_STATUS_OK;
 }
 
@@ -210,15 +265,16 @@ int cmd_net_selftest(const struct cmdline *cl)
     uint8_t mac[ETH_ALEN];
     char ipbuf[16];
 
-    if (nr_netdevs < 2) {
-        kprintf("net.selftest: %u VF%s: needs at least two (minivmm run --nic vfs=2)\n", nr_netdevs,
-                nr_netdevs == 1 ? "" : "s");
+    if (nr_net_ifaces < 2) {
+        kprintf("net.selftest: %u interface%s: needs at least two (minivmm run --nic vfs=2, or "
+                "vfs=1,ne2000=on)\n",
+                nr_net_ifaces, nr_net_ifaces == 1 ? "" : "s");
         kprintf("FAIL\n");
         return MINIVMM_STATUS_FAIL;
     }
-    for (unsigned int i = 0; i < nr_netdevs; i++)
-        for (unsigned int j = 0; j < nr_netdevs; j++) {
-            struct netdev *a = &netdevs[i], *b = &netdevs[j];
+    for (unsigned int i = 0; i < nr_net_ifaces; i++)
+        for (unsigned int j = 0; j < nr_net_ifaces; j++) {
+            struct netdev *a = net_ifaces[i], *b = net_ifaces[j];
             int64_t rtt;
             bool ok;
 
@@ -226,18 +282,21 @@ int cmd_net_selftest(const struct cmdline *cl)
                 continue;
             net_format_ip(ipbuf, b->ip);
             ok = net_arp_resolve(a, b->ip, mac) == 0 && memcmp(mac, b->mac, ETH_ALEN) == 0;
-            kprintf("net.selftest: vf%u arp %s -> vf%u: %s\n", a->vf, ipbuf, b->vf,
+            kprintf("net.selftest: %s arp %s -> %s: %s\n", a->name, ipbuf, b->name,
                     check(ok, &all) ? "ok" : "FAILED");
             if (!ok)
                 continue;
             rtt = ping_once(a, mac, b->ip, 1, NULL, PING_TIMEOUT_US);
             if (check(rtt >= 0, &all))
-                kprintf("net.selftest: vf%u ping vf%u: ok (%lld us)\n", a->vf, b->vf,
+                kprintf("net.selftest: %s ping %s: ok (%lld us)\n", a->name, b->name,
                         (long long)rtt);
             else
-                kprintf("net.selftest: vf%u ping vf%u: FAILED (no reply)\n", a->vf, b->vf);
+                kprintf("net.selftest: %s ping %s: FAILED (no reply)\n", a->name, b->name);
         }
-    if (spoof) {
+    if (spoof && nr_netdevs < 2) {
+        kprintf("net.selftest: net.spoof=1 needs two VFs: FAILED\n");
+        all = false;
+    } else if (spoof) {
         /* vf1 claims a MAC that is not its own: the PF's switch must drop these frames. */
         static const uint8_t forged[ETH_ALEN] = {0x02, 0xba, 0xdb, 0xad, 0xba, 0xd0};
         struct netdev *a = &netdevs[1], *b = &netdevs[0];
@@ -250,11 +309,11 @@ int cmd_net_selftest(const struct cmdline *cl)
                 (unsigned long long)spoof_count, replies,
                 check(replies == 0, &all) ? "ok (dropped)" : "FAILED (not dropped)");
     }
-    for (unsigned int i = 0; i < nr_netdevs; i++)
-        kprintf("net.selftest: vf%u rx %llu tx %llu dropped %llu\n", netdevs[i].vf,
-                (unsigned long long)netdevs[i].rx_packets,
-                (unsigned long long)netdevs[i].tx_packets,
-                (unsigned long long)netdevs[i].rx_dropped);
+    for (unsigned int i = 0; i < nr_net_ifaces; i++)
+        kprintf("net.selftest: %s rx %llu tx %llu dropped %llu\n", net_ifaces[i]->name,
+                (unsigned long long)net_ifaces[i]->rx_packets,
+                (unsigned long long)net_ifaces[i]->tx_packets,
+                (unsigned long long)net_ifaces[i]->rx_dropped);
     kprintf("%s\n", all ? "SUCCESS" : "FAIL");
     return all ? MINIVMM_STATUS_OK : MINIVMM_STATUS_FAIL;
 }

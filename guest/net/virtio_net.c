@@ -33,6 +33,8 @@
 struct netdev netdevs[VIRTIO_MMIO_MAX_DEVS];
 unsigned int nr_netdevs;
 
+static const struct netdev_ops virtio_net_ops;
+
 static uint16_t read_status(struct netdev *nd)
 {
     /* status is at config offset 6: a 16-bit field, read as part of the aligned word at 4 */
@@ -110,12 +112,15 @@ void virtio_net_init(const void *fdt, uint64_t fdt_size, const struct cmdline *c
         if (devs[i].device_id != VIRTIO_ID_NET)
             continue;
         memset(nd, 0, sizeof(*nd));
+        nd->ops = &virtio_net_ops;
         nd->mmio = devs[i];
         nd->vf = (unsigned int)devs[i].vf_index;
+        ksnprintf(nd->name, sizeof(nd->name), "vf%u", nd->vf);
         nd->ip = base_ip + nd->vf;
         if (devs[i].irq >= 24 || netdev_setup(nd))
             continue;
         nr_netdevs++;
+        net_register(nd);
         net_format_ip(ipbuf, nd->ip);
         kprintf("net: vf%u mac %02x:%02x:%02x:%02x:%02x:%02x ip %s\n", nd->vf, nd->mac[0],
                 nd->mac[1], nd->mac[2], nd->mac[3], nd->mac[4], nd->mac[5], ipbuf);
@@ -218,3 +223,24 @@ bool virtio_net_enable_cb(struct netdev *nd)
 
     return rx || tx || nd->config_changed;
 }
+
+static void virtio_net_tx_put(struct netdev *nd, int id)
+{
+    virtqueue_put_free(&nd->txq, (unsigned int)id);
+}
+
+static bool virtio_net_tx_idle(struct netdev *nd)
+{
+    return nd->txq.nr_free == nd->txq.num;
+}
+
+static const struct netdev_ops virtio_net_ops = {
+    .tx_buf = virtio_net_tx_buf,
+    .tx_put = virtio_net_tx_put,
+    .tx = virtio_net_tx,
+    .kick = virtio_net_kick,
+    .tag = virtio_net_tag,
+    .poll = virtio_net_poll,
+    .enable_cb = virtio_net_enable_cb,
+    .tx_idle = virtio_net_tx_idle,
+};

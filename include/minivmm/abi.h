@@ -120,15 +120,19 @@
     X("mm.selftest", "", "check the page allocator (and slab, vmalloc): SUCCESS or FAIL")       \
     X("mm.demo", "", "kmalloc/vmalloc/page/kmem_cache/per-CPU examples with buddyinfo")         \
     X("mm.bench", "", "alloc/free pairs of pages, a 64-byte cache, kmalloc-256 (mm.iters)")  \
-    X("net.ping", "IP", "ARP-resolve IP from vf0 and send net.count ICMP echo requests: RTTs "  \
-      "in us and a summary; exit 0 if every one was answered, else 1")                          \
-    X("net.echo", "", "answer ARP, ping and UDP echo (port 7) on every VF until stopped")      \
-    X("net.tx", "", "send net.count UDP frames of net.size bytes from vf0 to net.dst (default " \
-      "broadcast) as fast as possible; print packets and bytes")                                \
-    X("net.selftest", "", "with 2+ VFs: each VF ARP-resolves and pings the others; with "      \
-      "net.spoof=1 vf1 also pings vf0 with a forged source MAC (expect 0 replies): SUCCESS/FAIL")\
+    X("net.ping", "IP", "ARP-resolve IP from vf0 (net.dev) and send net.count ICMP echo "       \
+      "requests: RTTs in us and a summary; exit 0 if every one was answered, else 1")           \
+    X("net.echo", "", "answer ARP, ping and UDP echo (port 7) on every VF and the NE2000 "     \
+      "until stopped")                                                                          \
+    X("net.tx", "", "send net.count UDP frames of net.size bytes from vf0 (net.dev) to net.dst " \
+      "(default broadcast) as fast as possible; print packets and bytes")                       \
+    X("net.selftest", "", "with 2+ interfaces (VFs, NE2000): each ARP-resolves and pings the " \
+      "others; with net.spoof=1 vf1 also pings vf0 with a forged source MAC (expect 0 "         \
+      "replies): SUCCESS/FAIL")                                                                 \
     X("net.hostile", "", "post hostile TX descriptors on vf0 (net.case): check NEEDS_RESET, "   \
-      "that vf1 still works, and that vf0 works again after a reset: SUCCESS/FAIL")
+      "that vf1 still works, and that vf0 works again after a reset: SUCCESS/FAIL")           \
+    X("serial.tx", "", "write io.bytes printable bytes to the UART in io.chunk-byte chunks "    \
+      "between payload-start/end lines; print the byte count and checksum (bench io)")
 
 /* X(name, value, help) */
 #define MINIVMM_GUEST_PARAMS(X)                                                                   \
@@ -140,12 +144,19 @@
     X("bench.delta_us", "N", "bench.exits timer: deadline N us ahead (default 20)")             \
     X("mm.iters", "N", "mm.selftest concurrent alloc/free steps per CPU (default 1000), "        \
       "mm.bench pairs per loop (default 1000)")                                                  \
-    X("net.ip", "A.B.C.D", "vf0's IPv4 address (default 10.0.2.15); vfN gets it plus N")        \
+    X("net.ip", "A.B.C.D", "vf0's IPv4 address (default 10.0.2.15); vfN gets it plus N, "     \
+      "the NE2000 plus (highest N + 1)")                                                        \
     X("net.dst", "A.B.C.D", "net.tx destination (default: broadcast)")                          \
+    X("net.dev", "ne2000|virtio", "the NIC of net.ping, net.tx (and net.echo's check): "        \
+      "virtio = vf0 (the default when present), ne2000 = the NE2000 (default without VFs)")     \
     X("net.count", "N", "net.ping requests (default 3), net.tx frames (default 1000), "        \
       "net.selftest spoofed pings (default 3)")                                                  \
     X("net.size", "S", "net.tx Ethernet frame size in bytes, 60-1514 (default 64)")            \
+    X("net.interval_ms", "N", "net.ping: send each request N ms after the previous one "       \
+      "(default 0: right after its reply or timeout)")                                          \
     X("net.spoof", "0|1", "net.selftest: 1 = vf1 also sends pings with a forged source MAC")   \
+    X("io.bytes", "N", "serial.tx payload bytes (default 65536)")                               \
+    X("io.chunk", "F", "serial.tx bytes per uart write, 1-4096 (default 1514)")                 \
     X("net.case", "1-4", "net.hostile: 1 buffer outside RAM, 2 address+length wraps, "        \
       "3 descriptor loop, 4 avail idx jumps past the queue size")                                \
     X("virtio_mmio.device", "SIZE@ADDR:IRQ", "a virtio-mmio window (Linux's syntax; from the " \

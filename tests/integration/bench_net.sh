@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench_net.sh: `minivmm bench net` end to end with tiny counts: net.tx's transfer markers
 # and the NIC's eventfd-read count in a plain run, then the harness (every variant and size
-# has a row of numbers, every ping variant its replies, a failed run is counted and makes the
+# has a row of numbers, every ping variant its replies, in one VM and across a dgram uplink to
+# a net.echo VM (minivmm, and QEMU when installed), a failed run is counted and makes the
 # exit status 1). No timing is asserted: docs/BENCHMARKS.md has the figures.
 . "$(dirname "$0")/lib.sh"
 need_kvm
@@ -38,7 +39,9 @@ if command -v qemu-system-x86_64 >/dev/null; then
         expect_line "$d/out" "^QEMU microvm, -netdev dgram +$s +$n +$f +$f +- +- +$f%\$" \
             "QEMU row $s"
     done
+    expect_line "$d/out" "^QEMU -> dgram -> minivmm +2 +$n +$n +$n\$" "QEMU ping row"
 fi
+expect_line "$d/out" "^minivmm -> dgram -> minivmm +2 +$n +$n +$n\$" "dgram ping row"
 expect_no_line "$d/out" 'runs? failed' "no failed run"
 
 # Options: other sizes, no QEMU, no pings; bad values are usage errors.

@@ -252,6 +252,32 @@ START_TEST(test_nics)
 }
 END_TEST
 
+/* abi.h: /isa/ethernet@i300, reg <1 0x300 0x20>, interrupts <9 3>, local-mac-address. */
+START_TEST(test_ne2000_node)
+{
+    struct gmem gm;
+    ck_assert_int_eq(gmem_layout(&gm, 128 * MiB), 0);
+    struct fdt_machine m = machine(&gm, 1);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    ck_assert_int_lt(fdt_path_offset(fdtbuf, "/isa/ethernet@i300"), 0);
+    m.ne2000 = true;
+    m.ne2000_port = MINIVMM_NE2000_PORT;
+    m.ne2000_irq = MINIVMM_NE2000_IRQ;
+    memcpy(m.ne2000_mac, "\x02\x00\x00\x00\x00\x11", 6);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    const void *fdt = fdtbuf;
+    prop_str(fdt, "/isa/ethernet@i300", "compatible", MINIVMM_FDT_COMPAT_NE2000);
+    static const uint32_t reg[] = {1, 0x300, 0x20};
+    prop_cells(fdt, "/isa/ethernet@i300", "reg", reg, 3);
+    static const uint32_t irq[] = {9, 3};
+    prop_cells(fdt, "/isa/ethernet@i300", "interrupts", irq, 2);
+    int len;
+    const void *mac = prop(fdt, "/isa/ethernet@i300", "local-mac-address", &len);
+    ck_assert_int_eq(len, 6);
+    ck_assert_mem_eq(mac, "\x02\x00\x00\x00\x00\x11", 6);
+}
+END_TEST
+
 START_TEST(test_long_bootargs)
 {
     struct gmem gm;
@@ -571,6 +597,7 @@ static Suite *fdt_build_suite(void)
     tcase_add_test(tc, test_other_uart_and_empty_bootargs);
     tcase_add_test(tc, test_long_bootargs);
     tcase_add_test(tc, test_nics);
+    tcase_add_test(tc, test_ne2000_node);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bad buffers and machines are refused");

@@ -101,7 +101,10 @@ static const struct bad bads[] = {
     {"vfs=2,mac=02:00:00:00:00:10,mac=02:00:00:00:00:10", "--nic: mac: given twice"},
     {"vfs=2,speed=10", "--nic: 'speed': unknown key (known: vfs, uplink, mac"},
     {"vfs=2,vf0.min_tx_rate=100", "'vf0.min_tx_rate': unknown key"},
-    {"vfs=2,ne2000=on", "'ne2000': unknown key"},
+    {"vfs=2,ne2000=yes", "--nic: ne2000: 'yes' is not on or off"},
+    {"vfs=2,ne2000=on,ne2000=off", "--nic: ne2000: given twice"},
+    /* the NE2000 takes base + vfs */
+    {"vfs=3,ne2000=on,mac=02:ff:ff:ff:ff:fd", "mac: '02:ff:ff:ff:ff:fd' + 3 VFs would carry"},
     {"vfs=2,", "--nic: empty item"},
     {",vfs=2", "--nic: empty item"},
     {"vfs=2,,uplink=sink", "--nic: empty item"},
@@ -296,6 +299,21 @@ START_TEST(test_new_uplinks_and_vf_keys)
 END_TEST
 
 /* The run-time values (nic_vf_set) use the same table and messages, without "--nic: ". */
+START_TEST(test_ne2000_key)
+{
+    struct nic_config c;
+    char err[256] = "";
+
+    ck_assert_int_eq(nicopt_parse("vfs=2", &c, err, sizeof(err)), 0);
+    ck_assert(!c.ne2000);
+    nicopt_free(&c);
+    ck_assert_int_eq(nicopt_parse("vfs=3,ne2000=on,mac=02:ff:ff:ff:ff:fc", &c, err, sizeof(err)),
+                     0);
+    ck_assert(c.ne2000);
+    nicopt_free(&c);
+}
+END_TEST
+
 START_TEST(test_vf_values)
 {
     struct nic_vf_config v;
@@ -328,6 +346,7 @@ static Suite *nicopt_suite(void)
     tcase_add_test(tc, test_help_mentions_every_key);
     tcase_add_test(tc, test_new_uplinks_and_vf_keys);
     tcase_add_test(tc, test_vf_values);
+    tcase_add_test(tc, test_ne2000_key);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad");
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bads) / sizeof(bads[0]));
