@@ -583,11 +583,12 @@ static int write_plot(const char *path, const char *gnuplot, const struct io_res
             "set output '%s'\n"
             "set multiplot layout 1,2 title 'minivmm bench io: one payload per I/O path'\n"
             "set style data histograms\nset style fill solid 0.8 border -1\n"
-            "set boxwidth 0.7\nset logscale y\nset grid ytics\nset xtics rotate by -30\n"
+            "set boxwidth 0.7\nset logscale y\nset format y '%%g'\nset grid ytics\n"
+            "set xtics rotate by -30\n"
             "unset key\n"
             "set title 'throughput (MB/s, log scale)'\n"
             "plot '%s' using 2:xtic(1) lc rgb '#3060a0'\n"
-            "set title 'userspace exits per KiB (log scale; QEMU: not measured)'\n"
+            "set title 'userspace exits per KiB (log scale; none for QEMU rows)'\n"
             "plot '%s' using ($3 > 0 ? $3 : 1/0):xtic(1) lc rgb '#a04030'\n"
             "unset multiplot\n",
             path, dat, dat);
