@@ -23,6 +23,7 @@ struct irqchip {
     int vm_fd;
     struct ioapic ioapic;   /* split mode only */
     struct kvm_irq_routing *routing;
+    int irqfd[IOAPIC_NUM_PINS];     /* split mode: eventfd bound to the pin's MSI route, or -1 */
     uint64_t msi_sent, msi_dropped; /* KVM_SIGNAL_MSI delivered / not delivered */
 };
 
@@ -33,6 +34,11 @@ int irqchip_init(struct irqchip *ic, struct kvm *kvm, enum kvm_irqchip_mode mode
 void irqchip_destroy(struct irqchip *ic);
 /* The line a device raises for `gsi`. */
 void irqchip_line(struct irqchip *ic, unsigned gsi, struct irq_line *line);
+/* Split mode: deliver `gsi` through an irqfd bound to its MSI route from now on (an eventfd
+ * write instead of a KVM_SIGNAL_MSI ioctl: cheaper, and callable from any I/O thread). For
+ * devices that interrupt often (the NIC's VFs); each irqfd costs a KVM registration, so pins
+ * nobody asks for keep KVM_SIGNAL_MSI. A no-op with KVM's full irqchip. 0 or -errno + reason. */
+int irqchip_enable_irqfd(struct irqchip *ic, unsigned gsi, char *err, size_t errlen);
 /* KVM_EXIT_IOAPIC_EOI. */
 void irqchip_eoi(struct irqchip *ic, uint8_t vector);
 

@@ -227,6 +227,9 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         }
         struct irq_line line;
         irqchip_line(ic, MEMMAP_VIRTIO_IRQ_BASE + w, &line);
+        ret = irqchip_enable_irqfd(ic, MEMMAP_VIRTIO_IRQ_BASE + w, err, errlen);
+        if (ret)
+            return ret;
         ret = virtio_net_init(nic->vf[k], gm, &line, &nic->sw, k, nic->cfg.event_idx);
         if (ret) {
             free(nic->vf[k]);

@@ -13,7 +13,8 @@
  * polls them. They are registered only when a NIC exists (reference/host-facts.md: each
  * registration costs ~5.5 ms at the next memory-slot update). notify=exit: the vCPU that wrote
  * QueueNotify does the queue work in its MMIO exit. Interrupts: each VF's level line through
- * irqchip_line(); no irqfd.
+ * irqchip_line() into our IOAPIC model, which delivers through an irqfd bound to the pin's MSI
+ * route (irqchip_enable_irqfd; split irqchip) — an eventfd write from the I/O thread.
  */
 #ifndef MINIVMM_NIC_H
 #define MINIVMM_NIC_H
