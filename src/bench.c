@@ -1,6 +1,6 @@
 /*
  * bench.c: `minivmm bench exits` and `minivmm bench boot`, the benchmark harness (and its
- * helpers, bench.h, for `minivmm bench net` in benchnet.c).
+ * helpers, bench.h, for `minivmm bench net` in benchnet.c and `minivmm bench io` in benchio.c).
  *
  * Every measurement is a child process: minivmm itself (/proc/self/exe), or a bare-KVM
  * reference program from the build tree (tools/barekvm, tools/pvhboot), or QEMU. Variants
@@ -77,6 +77,13 @@ int bench_usage_error(const char *fmt, ...)
     fputs(" (see minivmm bench --help)\n", stderr);
     va_end(ap);
     return 1;
+}
+
+int bench_option_error(int ch, char *const argv[])
+{
+    if (ch == ':')
+        return bench_usage_error("option '%s' needs a value", argv[optind - 1]);
+    return bench_usage_error("unknown option '%s'", argv[optind - 1]);
 }
 
 static uint64_t now_ns(void)
@@ -367,6 +374,14 @@ int bench_parse_count(const char *s, unsigned long lo, unsigned long hi, unsigne
     return 0;
 }
 
+int bench_count_arg(const char *option, const char *s, unsigned long lo, unsigned long hi,
+                    const char *range, unsigned long *out)
+{
+    if (bench_parse_count(s, lo, hi, out))
+        return bench_usage_error("%s: '%s' is not %s", option, s, range);
+    return 0;
+}
+
 /* ---- bench exits ---- */
 
 enum { XV_BARE, XV_MINI, XV_LOG, XV_N };
@@ -575,29 +590,23 @@ static int cmd_bench_exits(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, ":i:w:r:m:d:k:t:vPh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'i':
-            if (bench_parse_count(optarg, 8, 100000000, &o.iters)) {
-                status = bench_usage_error("--iters: '%s' is not a number from 8 to 10^8", optarg);
+            if (bench_count_arg("--iters", optarg, 8, 100000000, "a number from 8 to 10^8",
+                                &o.iters))
                 goto out;
-            }
             break;
         case 'w':
-            if (bench_parse_count(optarg, 1, 10000000, &o.wakes)) {
-                status = bench_usage_error("--wakes: '%s' is not a number from 1 to 10^7", optarg);
+            if (bench_count_arg("--wakes", optarg, 1, 10000000, "a number from 1 to 10^7",
+                                &o.wakes))
                 goto out;
-            }
             break;
         case 'r':
-            if (bench_parse_count(optarg, 1, 1000, &o.rounds)) {
-                status = bench_usage_error("--rounds: '%s' is not a number from 1 to 1000", optarg);
+            if (bench_count_arg("--rounds", optarg, 1, 1000, "a number from 1 to 1000", &o.rounds))
                 goto out;
-            }
             break;
         case 'd':
-            if (bench_parse_count(optarg, 1, 1000000, &o.delta_us)) {
-                status =
-                    bench_usage_error("--delta-us: '%s' is not a number from 1 to 10^6", optarg);
+            if (bench_count_arg("--delta-us", optarg, 1, 1000000, "a number from 1 to 10^6",
+                                &o.delta_us))
                 goto out;
-            }
             break;
         case 'm':
             if (parse_modes(optarg, o.mode_on))
@@ -620,10 +629,8 @@ static int cmd_bench_exits(int argc, char **argv)
             status = 0;
             goto out;
         case ':':
-            status = bench_usage_error("option '%s' needs a value", argv[optind - 1]);
-            goto out;
         default:
-            status = bench_usage_error("unknown option '%s'", argv[optind - 1]);
+            status = bench_option_error(ch, argv);
             goto out;
         }
     }
@@ -815,10 +822,8 @@ static int cmd_bench_boot(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, ":n:q:Qk:t:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'n':
-            if (bench_parse_count(optarg, 1, 100000, &runs)) {
-                status = bench_usage_error("--runs: '%s' is not a number from 1 to 100000", optarg);
+            if (bench_count_arg("--runs", optarg, 1, 100000, "a number from 1 to 100000", &runs))
                 goto out;
-            }
             break;
         case 'q':
             qemu = optarg;
@@ -840,10 +845,8 @@ static int cmd_bench_boot(int argc, char **argv)
             status = 0;
             goto out;
         case ':':
-            status = bench_usage_error("option '%s' needs a value", argv[optind - 1]);
-            goto out;
         default:
-            status = bench_usage_error("unknown option '%s'", argv[optind - 1]);
+            status = bench_option_error(ch, argv);
             goto out;
         }
     }

@@ -40,6 +40,9 @@ int bench_main(int argc, char **argv);
 
 /* "minivmm bench: <message> (see minivmm bench --help)" on stderr; returns 1. */
 int bench_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* After getopt_long with a leading ':' in its optstring: the usage error for its ':' (an
+ * option without its value) or any other unhandled result (an unknown option); returns 1. */
+int bench_option_error(int ch, char *const argv[]);
 /* dir/name into buf; a path too long for buf becomes "" (and then is not found). */
 const char *bench_join(char *buf, size_t len, const char *dir, const char *name);
 /* Fills p from /proc/self/exe; 0, or -1 with a message. */
@@ -60,6 +63,10 @@ void bench_print_failure(const char *what, const char *const argv[], const struc
 double bench_median(const double *v, size_t n);
 /* A decimal in [lo, hi] into *out: 0, or -1. */
 int bench_parse_count(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+/* An option's value by bench_parse_count: 0, or 1 after the usage error "OPTION: 'S' is not
+ * RANGE" (range as "a number from 1 to 1000"). */
+int bench_count_arg(const char *option, const char *s, unsigned long lo, unsigned long hi,
+                    const char *range, unsigned long *out);
 /* v with `prec` decimals (and a sign when `sign`) then `unit`, or "-" for NAN. */
 const char *bench_cell(char *buf, size_t len, double v, int prec, bool sign, const char *unit);
 

@@ -29,13 +29,10 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -129,65 +126,18 @@ static uint64_t iosum_value(const struct iosum *s)
     return ((uint64_t)s->s2 << 32) | s->s1;
 }
 
-/* ---- a UDP sink with a checksum, for QEMU's -netdev dgram ---- */
+/* ---- a UDP sink with a checksum, for QEMU's -netdev dgram (benchnet.h) ---- */
 
-struct usink {
-    int fd;
-    uint16_t port;
-    volatile bool stop;
-    uint64_t frames;  /* atomically read while running */
-    struct iosum sum; /* read after the join */
-    pthread_t thread;
-};
-
-static void *usink_thread(void *arg)
+static void usink_sum(void *arg, const void *buf, size_t n)
 {
-    struct usink *s = arg;
-    static uint8_t buf[65536];
-    while (!s->stop) {
-        struct pollfd pf = {.fd = s->fd, .events = POLLIN};
-        if (poll(&pf, 1, 20) <= 0)
-            continue;
-        ssize_t n;
-        while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-            iosum_add(&s->sum, buf, (size_t)n);
-            __atomic_fetch_add(&s->frames, 1, __ATOMIC_RELAXED);
-        }
-    }
-    return NULL;
+    iosum_add(arg, buf, n);
 }
 
-static int usink_start(struct usink *s)
+static int usink_start(struct benchnet_sink *s, struct iosum *sum)
 {
-    memset(s, 0, sizeof(*s));
-    int ret = benchnet_udp_socket(&s->fd, &s->port);
-    if (ret)
-        return ret;
     /* QEMU's dgram backend has no flow control: with the default 208 KiB receive buffer a
      * 128 MiB burst lost ~30 frames here. 32 MiB (FORCE: beyond rmem_max, as root). */
-    int rcvbuf = 32 << 20;
-    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-        setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    ret = -pthread_create(&s->thread, NULL, usink_thread, s);
-    if (ret)
-        close(s->fd);
-    return ret;
-}
-
-/* Stops once `want` frames arrived or nothing came for ~100 ms. */
-static void usink_stop(struct usink *s, uint64_t want)
-{
-    uint64_t last = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
-    for (int quiet = 0; quiet < 5 && last < want; quiet++) {
-        usleep(20000);
-        uint64_t now = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
-        if (now != last)
-            quiet = 0;
-        last = now;
-    }
-    s->stop = true;
-    pthread_join(s->thread, NULL);
-    close(s->fd);
+    return benchnet_sink_start(s, 32 << 20, usink_sum, sum);
 }
 
 /* ---- parsing ---- */
@@ -256,7 +206,8 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
 {
     static const char *av[BENCH_MAX_ARGS];
     static char a1[64], a2[64], append[192], netdev[256], dev[96];
-    struct usink us = {.fd = -1};
+    struct benchnet_sink us = {.fd = -1};
+    struct iosum usum = {0}; /* what our UDP sink got: read after its stop */
     bool sink = false;
     size_t n = 0;
     uint64_t count = 0;
@@ -297,12 +248,12 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
         if (m->kind == K_NET) {
             int lfd;
             uint16_t lport;
-            if (usink_start(&us))
+            if (usink_start(&us, &usum))
                 return "cannot open the UDP sink on 127.0.0.1";
             sink = true;
             /* QEMU binds its own end: take a free port and let it go (loopback only). */
             if (benchnet_udp_socket(&lfd, &lport)) {
-                usink_stop(&us, 0);
+                benchnet_sink_stop(&us, 0);
                 return "cannot find a free UDP port on 127.0.0.1";
             }
             close(lfd);
@@ -335,7 +286,7 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
     bench_run_child(av, IO_TIMEOUT_MS, NULL, c);
     r->cpu_s = cpu_children() - cpu0;
     if (sink)
-        usink_stop(&us, count);
+        benchnet_sink_stop(&us, count);
     r->ran = true;
     if (m->ne2000) {
         const char *why = ne2000_missing(c);
@@ -379,7 +330,7 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
             sscanf(l, "net.tx: payload %" SCNu64 " bytes, sum 0x%" SCNx64, &gbytes, &gsum) != 2)
             return "no 'net.tx: payload B bytes, sum S' line (a guest without checksums?)";
         if (m->qemu) {
-            got = us.sum;
+            got = usum;
         } else {
             l = benchnet_find_line(c->err, "minivmm: nic: ");
             uint64_t sb, ss;
@@ -660,17 +611,13 @@ int benchio_main(int argc, char **argv)
             modes_given = true;
             break;
         case 'b':
-            if (bench_parse_count(optarg, 1, 1ul << 40, &o.bytes)) {
-                status = bench_usage_error("--bytes: '%s' is not a number from 1 to 2^40", optarg);
+            if (bench_count_arg("--bytes", optarg, 1, 1ul << 40, "a number from 1 to 2^40",
+                                &o.bytes))
                 goto out;
-            }
             break;
         case 'f':
-            if (bench_parse_count(optarg, 1, 4096, &o.frame)) {
-                status =
-                    bench_usage_error("--frame-size: '%s' is not a size from 1 to 4096", optarg);
+            if (bench_count_arg("--frame-size", optarg, 1, 4096, "a size from 1 to 4096", &o.frame))
                 goto out;
-            }
             break;
         case 'Q':
             vs_qemu = true;
@@ -696,10 +643,8 @@ int benchio_main(int argc, char **argv)
             status = 0;
             goto out;
         case ':':
-            status = bench_usage_error("option '%s' needs a value", argv[optind - 1]);
-            goto out;
         default:
-            status = bench_usage_error("unknown option '%s'", argv[optind - 1]);
+            status = bench_option_error(ch, argv);
             goto out;
         }
     }

@@ -23,7 +23,8 @@
  * Variants and sizes are interleaved round by round with the order rotated each round; each
  * figure is the median over rounds (ping: over every reply of every round). A run that fails,
  * times out, loses frames or prints no result is reported and makes the exit status 1.
- * bench.c supplies the children, paths and statistics.
+ * bench.c supplies the children, paths and statistics; this file lends its output parsers and
+ * its UDP sink to `minivmm bench io` (benchnet.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -127,19 +128,11 @@ static int parse_sizes(const char *list, struct net_opts *o)
     return o->nsizes ? 0 : bench_usage_error("--sizes: no size given");
 }
 
-/* ---- the UDP sink for QEMU ---- */
-
-struct sink {
-    int fd;
-    uint16_t port;
-    volatile bool stop;
-    uint64_t frames, bytes; /* written by the thread, read after the join */
-    pthread_t thread;
-};
+/* ---- the UDP sink for QEMU (lent to benchio.c) ---- */
 
 static void *sink_thread(void *arg)
 {
-    struct sink *s = arg;
+    struct benchnet_sink *s = arg;
     static char buf[65536];
     while (!s->stop) {
         struct pollfd pf = {.fd = s->fd, .events = POLLIN};
@@ -147,8 +140,10 @@ static void *sink_thread(void *arg)
             continue;
         ssize_t n;
         while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-            s->frames++;
+            if (s->each)
+                s->each(s->arg, buf, (size_t)n);
             s->bytes += (uint64_t)n;
+            __atomic_fetch_add(&s->frames, 1, __ATOMIC_RELAXED);
         }
     }
     return NULL;
@@ -173,22 +168,24 @@ static int udp_socket(int *fd, uint16_t *port)
     return 0;
 }
 
-static int sink_start(struct sink *s)
+int benchnet_sink_start(struct benchnet_sink *s, int rcvbuf,
+                        void (*each)(void *arg, const void *buf, size_t n), void *arg)
 {
     memset(s, 0, sizeof(*s));
+    s->each = each;
+    s->arg = arg;
     int ret = udp_socket(&s->fd, &s->port);
     if (ret)
         return ret;
+    if (rcvbuf > 0 && setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+        setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     ret = -pthread_create(&s->thread, NULL, sink_thread, s);
-    if (ret) {
+    if (ret)
         close(s->fd);
-        return ret;
-    }
-    return 0;
+    return ret;
 }
 
-/* Stops the thread once `want` frames arrived or nothing came for ~100 ms. */
-static void sink_stop(struct sink *s, uint64_t want)
+void benchnet_sink_stop(struct benchnet_sink *s, uint64_t want)
 {
     uint64_t last = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
     for (int quiet = 0; quiet < 5 && last < want; quiet++) {
@@ -263,6 +260,48 @@ static int parse_nic(const struct bench_child *c, uint64_t *tx, bool *drops, int
     return 0;
 }
 
+/* ---- QEMU's command line ---- */
+
+/* argv for QEMU microvm booting the guest with `append`, its virtio-net-device on a
+ * `-netdev dgram` from 127.0.0.1:local to 127.0.0.1:remote (the -netdev value written into
+ * netdev). -cpu: QEMU's default qemu64 plus the TSC-rate leaf 0x40000010, which the guest
+ * times with (guest/tsc.c); without it the guest assumes 3 GHz and QEMU's figures come out too
+ * fast. (-cpu host aborts on our hosts.) */
+static void qemu_dgram_argv(const struct net_opts *o, unsigned local, unsigned remote, char *netdev,
+                            size_t len, const char *append, const char *av[])
+{
+    snprintf(netdev, len,
+             "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=%u,"
+             "remote.type=inet,remote.host=127.0.0.1,remote.port=%u",
+             local, remote);
+    const char *a[] = {o->qemu,
+                       "-M",
+                       "microvm,acpi=off",
+                       "-accel",
+                       "kvm",
+                       "-cpu",
+                       "qemu64,+invtsc,vmware-cpuid-freq=on",
+                       "-nodefaults",
+                       "-no-user-config",
+                       "-nographic",
+                       "-serial",
+                       "stdio",
+                       "-device",
+                       "isa-debug-exit",
+                       "-global",
+                       "virtio-mmio.force-legacy=false",
+                       "-device",
+                       "virtio-net-device,netdev=n",
+                       "-netdev",
+                       netdev,
+                       "-kernel",
+                       o->kernel,
+                       "-append",
+                       append,
+                       NULL};
+    memcpy(av, a, sizeof(a));
+}
+
 /* ---- one throughput run ---- */
 
 struct tx_run {
@@ -275,7 +314,7 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
 {
     static const char *av[BENCH_MAX_ARGS];
     static char nic[96], cnt[48], sz[48], netdev[256];
-    struct sink s = {.fd = -1};
+    struct benchnet_sink s = {.fd = -1};
     uint64_t pkts, bytes, us;
 
     for (int i = 0; i < M_N; i++)
@@ -294,52 +333,20 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
     } else {
         int lfd;
         uint16_t lport;
-        int ret = sink_start(&s);
+        int ret = benchnet_sink_start(&s, 0, NULL, NULL);
         if (ret)
             return "cannot open the UDP sink on 127.0.0.1";
         /* QEMU binds its own end: take a free port and let it go (loopback only). */
         if (udp_socket(&lfd, &lport)) {
-            sink_stop(&s, 0);
+            benchnet_sink_stop(&s, 0);
             return "cannot find a free UDP port on 127.0.0.1";
         }
         close(lfd);
-        snprintf(netdev, sizeof(netdev),
-                 "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=%u,"
-                 "remote.type=inet,remote.host=127.0.0.1,remote.port=%u",
-                 lport, s.port);
         static char append[160];
         snprintf(append, sizeof(append), "net.tx %s %s", cnt, sz);
-        /* -cpu: QEMU's default qemu64 plus the TSC-rate leaf 0x40000010, which the guest
-         * times with (guest/tsc.c); without it the guest assumes 3 GHz and QEMU's figures come
-         * out too fast. (-cpu host aborts on our hosts.) */
-        const char *a[] = {o->qemu,
-                           "-M",
-                           "microvm,acpi=off",
-                           "-accel",
-                           "kvm",
-                           "-cpu",
-                           "qemu64,+invtsc,vmware-cpuid-freq=on",
-                           "-nodefaults",
-                           "-no-user-config",
-                           "-nographic",
-                           "-serial",
-                           "stdio",
-                           "-device",
-                           "isa-debug-exit",
-                           "-global",
-                           "virtio-mmio.force-legacy=false",
-                           "-device",
-                           "virtio-net-device,netdev=n",
-                           "-netdev",
-                           netdev,
-                           "-kernel",
-                           o->kernel,
-                           "-append",
-                           append,
-                           NULL};
-        memcpy(av, a, sizeof(a));
+        qemu_dgram_argv(o, lport, s.port, netdev, sizeof(netdev), append, av);
         bench_run_child(av, NET_TIMEOUT_MS, NULL, c);
-        sink_stop(&s, o->count);
+        benchnet_sink_stop(&s, o->count);
         if (c->timed_out || c->status != 1) /* isa-debug-exit: (0 << 1) | 1 */
             return c->timed_out ? "timed out" : "wrong exit status (want 1: guest status 0)";
     }
@@ -473,37 +480,8 @@ static const char *ping_run(const struct bench_paths *p, const struct net_opts *
             cnt,     NULL};
         memcpy(av, a, sizeof(a));
     } else {
-        snprintf(netdev, sizeof(netdev),
-                 "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=%u,"
-                 "remote.type=inet,remote.host=127.0.0.1,remote.port=%u",
-                 e->peer, e->port);
         snprintf(append, sizeof(append), "net.ping=" ECHO_IP " %s", cnt);
-        const char *a[] = {o->qemu,
-                           "-M",
-                           "microvm,acpi=off",
-                           "-accel",
-                           "kvm",
-                           "-cpu",
-                           "qemu64,+invtsc,vmware-cpuid-freq=on",
-                           "-nodefaults",
-                           "-no-user-config",
-                           "-nographic",
-                           "-serial",
-                           "stdio",
-                           "-device",
-                           "isa-debug-exit",
-                           "-global",
-                           "virtio-mmio.force-legacy=false",
-                           "-device",
-                           "virtio-net-device,netdev=n",
-                           "-netdev",
-                           netdev,
-                           "-kernel",
-                           o->kernel,
-                           "-append",
-                           append,
-                           NULL};
-        memcpy(av, a, sizeof(a));
+        qemu_dgram_argv(o, e->peer, e->port, netdev, sizeof(netdev), append, av);
         want = 1; /* isa-debug-exit: (0 << 1) | 1 */
     }
     bench_run_child(av, NET_TIMEOUT_MS, NULL, c);
@@ -580,27 +558,22 @@ int benchnet_main(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, ":n:s:r:p:q:Qk:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'n':
-            if (bench_parse_count(optarg, 1, 10000000, &o.count)) {
-                status = bench_usage_error("--count: '%s' is not a number from 1 to 10^7", optarg);
+            if (bench_count_arg("--count", optarg, 1, 10000000, "a number from 1 to 10^7",
+                                &o.count))
                 goto out;
-            }
             break;
         case 's':
             if (parse_sizes(optarg, &o))
                 goto out;
             break;
         case 'r':
-            if (bench_parse_count(optarg, 1, 1000, &o.rounds)) {
-                status = bench_usage_error("--rounds: '%s' is not a number from 1 to 1000", optarg);
+            if (bench_count_arg("--rounds", optarg, 1, 1000, "a number from 1 to 1000", &o.rounds))
                 goto out;
-            }
             break;
         case 'p':
-            if (bench_parse_count(optarg, 0, 100000, &o.pings)) {
-                status =
-                    bench_usage_error("--pings: '%s' is not a number from 0 to 100000", optarg);
+            if (bench_count_arg("--pings", optarg, 0, 100000, "a number from 0 to 100000",
+                                &o.pings))
                 goto out;
-            }
             break;
         case 'q':
             o.qemu = optarg;
@@ -619,10 +592,8 @@ int benchnet_main(int argc, char **argv)
             status = 0;
             goto out;
         case ':':
-            status = bench_usage_error("option '%s' needs a value", argv[optind - 1]);
-            goto out;
         default:
-            status = bench_usage_error("unknown option '%s'", argv[optind - 1]);
+            status = bench_option_error(ch, argv);
             goto out;
         }
     }
