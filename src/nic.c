@@ -358,6 +358,17 @@ void nic_fdt(const struct nics *n, struct fdt_machine *m)
     }
 }
 
+/* The switch's drops at one port, by reason: " tx-spoof 3 rx-no-buffer 1". */
+static void report_port_drops(FILE *f, const struct pfswitch_port_stats *st)
+{
+    for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
+        if (st->tx_drops[r])
+            fprintf(f, " tx-%s %" PRIu64, pfswitch_drop_name(r), st->tx_drops[r]);
+        if (st->rx_drops[r])
+            fprintf(f, " rx-%s %" PRIu64, pfswitch_drop_name(r), st->rx_drops[r]);
+    }
+}
+
 static void report_vf(FILE *f, struct nic *nic, unsigned k, unsigned w)
 {
     struct pfswitch_port_stats st;
@@ -367,12 +378,7 @@ static void report_vf(FILE *f, struct nic *nic, unsigned k, unsigned w)
     if (nic->vf[k])
         virtio_net_get_stats(nic->vf[k], &vs);
     fprintf(f, "%svf%u rx %" PRIu64 " tx %" PRIu64, w ? "; " : "", w, st.rx_packets, st.tx_packets);
-    for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
-        if (st.tx_drops[r])
-            fprintf(f, " tx-%s %" PRIu64, pfswitch_drop_name(r), st.tx_drops[r]);
-        if (st.rx_drops[r])
-            fprintf(f, " rx-%s %" PRIu64, pfswitch_drop_name(r), st.rx_drops[r]);
-    }
+    report_port_drops(f, &st);
     if (vs.tx_oversize)
         fprintf(f, " tx-oversize %" PRIu64, vs.tx_oversize);
     if (vs.tx_bad_hdr)
@@ -401,12 +407,7 @@ static void report_ne2000(FILE *f, struct nic *nic)
         return;
     ne2000_get_stats(nic->ne, &ns);
     fprintf(f, "; ne2000 rx %" PRIu64 " tx %" PRIu64, st.rx_packets, st.tx_packets);
-    for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
-        if (st.tx_drops[r])
-            fprintf(f, " tx-%s %" PRIu64, pfswitch_drop_name(r), st.tx_drops[r]);
-        if (st.rx_drops[r])
-            fprintf(f, " rx-%s %" PRIu64, pfswitch_drop_name(r), st.rx_drops[r]);
-    }
+    report_port_drops(f, &st);
     if (ns.rx_overflows)
         fprintf(f, " rx-overflow %" PRIu64, ns.rx_overflows);
     if (ns.rx_stopped)
