@@ -134,7 +134,8 @@ static int ne2000_to_switch(void *opaque, const void *frame, size_t len)
     return pfswitch_tx_from_vf(&nic->sw, nic->ne_port, frame, len);
 }
 
-/* ne2000=on: switch port nvfs with MAC base + vfs, ISA I/O and IRQ from abi.h. */
+/* ne2000=on: switch port nvfs with MAC base + vfs, ISA I/O and IRQ from the options
+ * (defaults from abi.h). */
 static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, char *err,
                          size_t errlen)
 {
@@ -161,7 +162,7 @@ static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, c
         return -ENOMEM;
     }
     struct irq_line line;
-    irqchip_line(ic, MINIVMM_NE2000_IRQ, &line);
+    irqchip_line(ic, nic->cfg.ne2000_irq, &line);
     ret = ne2000_init(nic->ne, mac, &line, ne2000_to_switch, nic);
     if (ret) {
         free(nic->ne);
@@ -170,11 +171,11 @@ static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, c
         return ret;
     }
     pfswitch_attach(&nic->sw, nic->ne_port, &ne2000_port_ops, nic->ne);
-    struct bus_dev d = {"ne2000",        BUS_PIO, MINIVMM_NE2000_PORT, MINIVMM_NE2000_PORT_SIZE,
+    struct bus_dev d = {"ne2000",        BUS_PIO, nic->cfg.ne2000_port, MINIVMM_NE2000_PORT_SIZE,
                         &ne2000_bus_ops, nic->ne, ne2000_regs,         ne2000_nregs};
     ret = bus_register(bus, &d);
     if (ret)
-        snprintf(err, errlen, "bus: cannot register ne2000 at 0x%x: %s%s", MINIVMM_NE2000_PORT,
+        snprintf(err, errlen, "bus: cannot register ne2000 at 0x%x: %s%s", nic->cfg.ne2000_port,
                  strerror(-ret), ret == -EEXIST ? " (ne2000=on is allowed on one --nic only)" : "");
     return ret;
 }
@@ -351,8 +352,8 @@ void nic_fdt(const struct nics *n, struct fdt_machine *m)
         m->nnics = i + 1;
         if (n->nic[i].ne) {
             m->ne2000 = true;
-            m->ne2000_port = MINIVMM_NE2000_PORT;
-            m->ne2000_irq = MINIVMM_NE2000_IRQ;
+            m->ne2000_port = n->nic[i].cfg.ne2000_port;
+            m->ne2000_irq = n->nic[i].cfg.ne2000_irq;
             memcpy(m->ne2000_mac, n->nic[i].ne_mac, 6);
         }
     }

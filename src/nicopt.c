@@ -21,12 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "minivmm/abi.h"
 #include "nicopt.h"
 
 const char *const nicopt_help =
     "  --nic vfs=N[,uplink=U][,mac=BASE][,notify=ioeventfd|exit][,event_idx=on|off]\n"
     "        [,vfK.mac=M][,vfK.vlan=ID][,vfK.spoofchk=on|off][,vfK.trust=on|off][,vfK.pcap=FILE]\n"
     "        [,vfK.state=auto|enable|disable][,vfK.max_tx_rate=MBIT][,ne2000=on|off]\n"
+"        [,ne2000.port=0xNNN][,ne2000.irq=N]\n"
     "      An SR-IOV-style NIC: N virtio-net VFs (1-8) on the PF's embedded switch, plus an\n"
     "      uplink. May be given more than once. Each key at most once; FILE cannot contain ','.\n"
     "      vfs=N            number of VFs, 1-8 (required)\n"
@@ -51,9 +53,12 @@ const char *const nicopt_help =
     "      vfK.max_tx_rate=MBIT  cap VF K's transmit rate in Mbit/s (0 = unlimited, the\n"
     "                       default): over the rate its TX waits, nothing is dropped\n"
     "      ne2000=on|off    also an emulated NE2000 (DP8390) on this switch, MAC BASE + N,\n"
-    "                       ISA I/O 0x300, IRQ 9 (default off; one NIC per VM at most)\n";
+    "                       ISA I/O 0x300, IRQ 9 (default off; one NIC per VM at most)\n"
+    "      ne2000.port=0xNNN, ne2000.irq=N\n"
+    "                       its I/O base (0x200-0x3c0, steps of 0x20) and IRQ (3, 5, 7,\n"
+    "                       9, 10, 11, 12, 15); a guest without a device tree probes 0x300/9\n";
 
-enum key_type { K_UINT, K_BOOL, K_ENUM, K_MAC, K_PATH, K_UPLINK };
+enum key_type { K_UINT, K_BOOL, K_ENUM, K_MAC, K_PATH, K_UPLINK, K_ISA_PORT, K_ISA_IRQ };
 
 struct key {
     const char *name; /* without "vfK." for per-VF keys */
@@ -79,6 +84,8 @@ static const struct key keys[] = {
     {"notify", false, K_ENUM, CFG(notify), 0, 0, NULL, notify_names},
     {"event_idx", false, K_BOOL, CFG(event_idx), 0, 0, NULL, NULL},
     {"ne2000", false, K_BOOL, CFG(ne2000), 0, 0, NULL, NULL},
+    {"ne2000.port", false, K_ISA_PORT, CFG(ne2000_port), 0x200, 0x3c0, NULL, NULL},
+    {"ne2000.irq", false, K_ISA_IRQ, CFG(ne2000_irq), 3, 15, NULL, NULL},
     {"mac", true, K_MAC, VFC(mac), 0, 0, NULL, NULL},
     {"vlan", true, K_UINT, VFC(vlan), 0, 4094, "a VLAN ID (0-4094)", NULL},
     {"spoofchk", true, K_BOOL, VFC(spoofchk), 0, 0, NULL, NULL},
@@ -236,6 +243,31 @@ static int set_value(struct parse *ps, const struct key *k, const char *key, con
         unsigned x;
         if (parse_dec(v, &x) || x < k->min || x > k->max)
             return fail(ps, "%s: '%s' is not %s", key, quote(v, q, sizeof(q)), k->what);
+        *(unsigned *)field = x;
+        return 0;
+    }
+    case K_ISA_PORT: {
+        /* NE2000 cards jumper their base in 0x20 steps; 0x3c0 keeps clear of COM1 at 0x3f8. */
+        char *end;
+        errno = 0;
+        unsigned long x = strtoul(v, &end, 0);
+        if (!*v || *end || errno || x < k->min || x > k->max || x % 0x20)
+            return fail(ps, "%s: '%s' is not an ISA I/O base (0x200-0x3c0 in steps of 0x20)",
+                        key, quote(v, q, sizeof(q)));
+        *(unsigned *)field = (unsigned)x;
+        return 0;
+    }
+    case K_ISA_IRQ: {
+        /* The IRQs an NE2000 offers that our machine has free (4 is COM1's). */
+        static const unsigned ok[] = {3, 5, 7, 9, 10, 11, 12, 15};
+        unsigned x;
+        bool good = false;
+        if (!parse_dec(v, &x))
+            for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+                good |= ok[i] == x;
+        if (!good)
+            return fail(ps, "%s: '%s' is not an NE2000 IRQ (3, 5, 7, 9, 10, 11, 12 or 15)", key,
+                        quote(v, q, sizeof(q)));
         *(unsigned *)field = x;
         return 0;
     }
@@ -452,6 +484,8 @@ int nicopt_parse(const char *s, struct nic_config *cfg, char *err, size_t errlen
     cfg->uplink = NIC_UPLINK_SINK;
     cfg->notify = NIC_NOTIFY_IOEVENTFD;
     cfg->event_idx = true;
+    cfg->ne2000_port = MINIVMM_NE2000_PORT;
+    cfg->ne2000_irq = MINIVMM_NE2000_IRQ;
     for (unsigned i = 0; i < NICOPT_MAX_VFS; i++)
         cfg->vf[i].spoofchk = true;
     if (!s || !*s)

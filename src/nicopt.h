@@ -12,7 +12,9 @@
  *   event_idx=on|off          offer VIRTIO_F_EVENT_IDX
  *   vfK.mac=M  vfK.vlan=ID  vfK.spoofchk=on|off  vfK.trust=on|off  vfK.pcap=FILE   (K < vfs)
  *   vfK.state=auto|enable|disable  vfK.max_tx_rate=MBIT (0 = unlimited)
- *   ne2000=on|off             an emulated NE2000 on this switch (I/O 0x300, IRQ 9; one per VM)
+ *   ne2000=on|off             an emulated NE2000 on this switch (one per VM)
+ *   ne2000.port=0xNNN         its ISA I/O base: 0x200-0x3c0 in steps of 0x20 (default 0x300)
+ *   ne2000.irq=N              its IRQ: 3, 5, 7, 9, 10, 11, 12 or 15 (default 9)
  * FILE cannot contain ','. Errors are one line: "--nic: KEY: 'VALUE' ...".
  */
 #ifndef MINIVMM_NICOPT_H
@@ -56,6 +58,8 @@ struct nic_config {
     enum nic_notify notify; /* default ioeventfd */
     bool event_idx;         /* default on */
     bool ne2000;            /* ne2000=on: an NE2000 port (MAC base + vfs) beside the VFs */
+    unsigned ne2000_port;   /* ne2000.port=: ISA I/O base (default MINIVMM_NE2000_PORT) */
+    unsigned ne2000_irq;    /* ne2000.irq=: IOAPIC pin (default MINIVMM_NE2000_IRQ) */
     struct nic_vf_config vf[NICOPT_MAX_VFS];
 };
 

@@ -53,6 +53,14 @@ expect_line "$d/out" '^net: vf0 mac .* ip 10\.0\.2\.15$' "vf0 line"
 expect_line "$d/out" '^net: ne2000 mac ([0-9a-f]{2}:){5}[0-9a-f]{2} ip 10\.0\.2\.16$' "ne2000 line"
 expect_line "$d/out" '^net\.selftest: vf0 ping ne2000: ok' "vf0 pings the NE2000"
 expect_line "$d/out" '^net\.selftest: ne2000 ping vf0: ok' "the NE2000 pings vf0"
+
+# The port and IRQ are options; the guest takes them from the device tree.
+run_vm "$d/out" "$d/err" run -k "$KERNEL" --nic vfs=1,ne2000=on,ne2000.port=0x280,ne2000.irq=10 \
+    --exit-log "$d/alt.log" -- net.selftest
+expect_status 0 "net.selftest with the NE2000 at 0x280, IRQ 10"
+expect_line "$d/out" '^net\.selftest: ne2000 ping vf0: ok' "the NE2000 at 0x280 pings vf0"
+"$MINIVMM" exits "$d/alt.log" >"$d/alt.rep" 2>&1 || fail "exits on the 0x280 run"
+expect_line "$d/alt.rep" '0x28[0-9a-f] +ne2000 ' "the NE2000's registers at 0x280 in the bus map"
 expect_line "$d/out" '^SUCCESS$' "SUCCESS"
 expect_line "$d/err" '^minivmm: nic: .*ne2000 rx [1-9][0-9]* tx [1-9]' "VMM counts NE2000 frames"
 

@@ -103,6 +103,13 @@ static const struct bad bads[] = {
     {"vfs=2,vf0.min_tx_rate=100", "'vf0.min_tx_rate': unknown key"},
     {"vfs=2,ne2000=yes", "--nic: ne2000: 'yes' is not on or off"},
     {"vfs=2,ne2000=on,ne2000=off", "--nic: ne2000: given twice"},
+    {"vfs=1,ne2000=on,ne2000.port=0x310", "ne2000.port: '0x310' is not an ISA I/O base"},
+    {"vfs=1,ne2000=on,ne2000.port=0x3e0", "ne2000.port: '0x3e0' is not an ISA I/O base"},
+    {"vfs=1,ne2000=on,ne2000.port=0x1e0", "ne2000.port: '0x1e0' is not an ISA I/O base"},
+    {"vfs=1,ne2000=on,ne2000.port=", "ne2000.port: '' is not an ISA I/O base"},
+    {"vfs=1,ne2000=on,ne2000.irq=4", "ne2000.irq: '4' is not an NE2000 IRQ"},
+    {"vfs=1,ne2000=on,ne2000.irq=16", "ne2000.irq: '16' is not an NE2000 IRQ"},
+    {"vfs=1,ne2000=on,ne2000.irq=09", "ne2000.irq: '09' is not an NE2000 IRQ"},
     /* the NE2000 takes base + vfs */
     {"vfs=3,ne2000=on,mac=02:ff:ff:ff:ff:fd", "mac: '02:ff:ff:ff:ff:fd' + 3 VFs would carry"},
     {"vfs=2,", "--nic: empty item"},
@@ -306,6 +313,16 @@ START_TEST(test_ne2000_key)
 
     ck_assert_int_eq(nicopt_parse("vfs=2", &c, err, sizeof(err)), 0);
     ck_assert(!c.ne2000);
+    ck_assert_uint_eq(c.ne2000_port, 0x300); /* abi.h's defaults */
+    ck_assert_uint_eq(c.ne2000_irq, 9);
+    nicopt_free(&c);
+    ck_assert_int_eq(
+        nicopt_parse("vfs=1,ne2000=on,ne2000.port=0x280,ne2000.irq=10", &c, err, sizeof(err)), 0);
+    ck_assert_uint_eq(c.ne2000_port, 0x280);
+    ck_assert_uint_eq(c.ne2000_irq, 10);
+    nicopt_free(&c);
+    ck_assert_int_eq(nicopt_parse("vfs=1,ne2000=on,ne2000.port=640", &c, err, sizeof(err)), 0);
+    ck_assert_uint_eq(c.ne2000_port, 0x280); /* decimal accepted too */
     nicopt_free(&c);
     ck_assert_int_eq(nicopt_parse("vfs=3,ne2000=on,mac=02:ff:ff:ff:ff:fc", &c, err, sizeof(err)),
                      0);
