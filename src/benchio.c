@@ -21,7 +21,7 @@
  *
  * Figures for minivmm come from the VMM: wall time between the guest's xfer-start and
  * xfer-done markers and the exits in between (the run summary's phase table), ioeventfd reads
- * (the nic line; whole run), interrupts delivered through the IOAPIC between the markers (the
+ * (between the markers: the run's "kicks: xfer" line), interrupts delivered through the IOAPIC between the markers (the
  * "minivmm: irqs:" line), VMM CPU time (getrusage of the reaped child). QEMU gives none of the
  * VMM's counters; its wall time is the guest's own TSC report of the transfer.
  */
@@ -148,6 +148,14 @@ static double xfer_wall(const struct bench_child *c)
     const char *l = benchnet_find_line(c->err, "  xfer-done ");
     double at, delta;
     return l && sscanf(l, "  xfer-done %lf %lf", &at, &delta) == 2 ? delta / 1e3 : NAN;
+}
+
+/* "minivmm: kicks: xfer N": N, or 0 when the run has no such line (no NIC). */
+static double xfer_kicks(const struct bench_child *c)
+{
+    const char *l = benchnet_find_line(c->err, "minivmm: kicks: xfer ");
+    uint64_t n;
+    return l && sscanf(l, "minivmm: kicks: xfer %" SCNu64, &n) == 1 ? (double)n : 0;
 }
 
 /* "minivmm: irqs: xfer N": N, or NAN. */
@@ -348,16 +356,12 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
         r->pps = (double)gframes / r->wall_s;
     }
     if (!m->qemu) {
-        int64_t exits = benchnet_xfer_exits(c), reads = -1;
-        uint64_t tx;
-        bool drops;
+        int64_t exits = benchnet_xfer_exits(c);
         if (exits >= 0)
             r->exits_kib = (double)exits / kib;
-        /* The NE2000 has no ioeventfd: its kicks are exits. */
-        if (m->kind == K_NET && !m->ne2000 && benchnet_parse_nic(c, &tx, &drops, &reads) == 0)
-            r->kicks_kib = reads >= 0 ? (double)reads / kib : 0;
-        else
-            r->kicks_kib = 0;
+        /* Kicks drained between the xfer markers ("minivmm: kicks: xfer N"); the NE2000 has
+         * no ioeventfd (its kicks are exits) and serial no NIC: 0. */
+        r->kicks_kib = m->kind == K_NET ? xfer_kicks(c) / kib : 0;
         r->irqs_kib = xfer_irqs(c) / kib;
     }
     if (m->ne2000 && !m->qemu) {
@@ -718,7 +722,7 @@ int benchio_main(int argc, char **argv)
     print_table(stdout, res, o.want);
     printf("\nwall s: between the guest's xfer-start and xfer-done markers (VMM clock; QEMU: the\n"
            "guest's TSC); exits: VMM userspace exits between the markers; kicks: ioeventfd reads\n"
-           "(whole run); irqs: IOAPIC deliveries between the markers; cpu s: the VMM process\n");
+           "between the markers; irqs: IOAPIC deliveries between the markers; cpu s: the VMM process\n");
     for (size_t i = 0; i < NMODES; i++)
         if (o.want[i] && !res[i].verified)
             printf("%s: not verified: %s\n", modes[i].name,

@@ -293,6 +293,7 @@ static void on_phase(void *opaque, unsigned vcpu, uint8_t code)
         unsigned k = code == MINIVMM_PHASE_XFER_DONE;
         for (unsigned p = 0; p < IOAPIC_NUM_PINS; p++)
             vm->xfer_irqs[k][p] = __atomic_load_n(&vm->ic.ioapic.delivered[p], __ATOMIC_RELAXED);
+        vm->xfer_kicks[k] = nic_kicks_total(vm->nics);
         vm->xfer_seen[k] = true;
     }
     pthread_mutex_unlock(&vm->marker_lock);
@@ -502,6 +503,8 @@ static void print_xfer_irqs(struct vm *vm)
                         vm->xfer_irqs[1][p] - vm->xfer_irqs[0][p]);
         fprintf(stderr, "%s\n", total ? ")" : "");
     }
+    if (vm->nics && vm->xfer_seen[0] && vm->xfer_seen[1])
+        fprintf(stderr, "minivmm: kicks: xfer %" PRIu64 "\n", vm->xfer_kicks[1] - vm->xfer_kicks[0]);
     pthread_mutex_unlock(&vm->marker_lock);
 }
 
@@ -612,6 +615,7 @@ static int cmd_run(int argc, char **argv)
         }
         if (ret)
             goto err_print_uart;
+        vm->nics = nics;
     }
     /* 6. Device tree and PVH boot information. */
     struct fdt_machine mach = {

@@ -458,6 +458,17 @@ const char *nic_drop_name(unsigned r)
     return r < NIC_DROP_NR ? pfswitch_drop_name((enum pfswitch_drop)r) : NULL;
 }
 
+uint64_t nic_kicks_total(const struct nics *n)
+{
+    uint64_t total = 0;
+    if (!n)
+        return 0;
+    for (unsigned i = 0; i < n->n; i++)
+        for (unsigned k = 0; k < NICOPT_MAX_VFS; k++)
+            total += __atomic_load_n(&n->nic[i].efd_reads[k], __ATOMIC_RELAXED);
+    return total;
+}
+
 int nic_vf_count(const struct nics *n)
 {
     return n ? (int)n->nvfs : 0;

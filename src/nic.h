@@ -77,6 +77,9 @@ struct nic_vf_info {
 
 /* Number of VFs of all NICs. */
 int nic_vf_count(const struct nics *n);
+/* ioeventfd kicks drained so far by the NICs' I/O threads, all VFs (0 for NULL): sampled at
+ * the guest's xfer markers so that `bench io` counts kicks of the transfer only. */
+uint64_t nic_kicks_total(const struct nics *n);
 /* VF `vf` (0 .. nic_vf_count() - 1): 0 or -EINVAL (no such VF). */
 int nic_vf_info(const struct nics *n, unsigned vf, struct nic_vf_info *out);
 /* Sets one control of VF `vf` at run time. key: mac, vlan, spoofchk, trust, state, max_tx_rate,

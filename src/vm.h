@@ -55,6 +55,8 @@ struct vm {
      * (split irqchip), under marker_lock: `minivmm bench io`'s interrupts per KiB. */
     uint64_t xfer_irqs[2][IOAPIC_NUM_PINS];
     bool xfer_seen[2];
+    uint64_t xfer_kicks[2]; /* nic_kicks_total() at the same markers */
+    struct nics *nics;      /* NULL without --nic */
 
     /* Stop state. */
     pthread_mutex_t stop_lock;
