@@ -12,22 +12,6 @@
 
 #include "virtio_net.h"
 
-/* Control virtqueue (spec §5.1.6.5); kept here until the shared header carries them. */
-#ifndef VIRTIO_NET_OK
-#define VIRTIO_NET_OK 0
-#define VIRTIO_NET_ERR 1
-#endif
-#ifndef VIRTIO_NET_CTRL_RX
-#define VIRTIO_NET_CTRL_RX 0
-#define VIRTIO_NET_CTRL_RX_PROMISC 0
-#define VIRTIO_NET_CTRL_RX_ALLMULTI 1
-#endif
-#ifndef VIRTIO_NET_CTRL_MAC
-#define VIRTIO_NET_CTRL_MAC 1
-#define VIRTIO_NET_CTRL_MAC_TABLE_SET 0
-#define VIRTIO_NET_CTRL_MAC_ADDR_SET 1
-#endif
-
 #define F(b) VIRTIO_BIT(b)
 #define NET_FEATURES                                                                               \
     (F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS) | F(VIRTIO_NET_F_MRG_RXBUF) |                    \

@@ -35,7 +35,6 @@
 
 #define VIRTIO_NET_QUEUE_MAX 256 /* = VQ_CHAIN_MAX_SEGS: every legal chain fits */
 #define VIRTIO_NET_NUM_QUEUES 3  /* rx, tx, ctrl */
-#define VIRTIO_NET_CTRLQ 2
 #define VIRTIO_NET_HDR_LEN 12
 #define VIRTIO_NET_MAX_FRAME 1514 /* TX: longer frames are dropped (tx_oversize) */
 #define VIRTIO_NET_CTRL_MAX 4096  /* control command data bytes accepted */

@@ -8,7 +8,7 @@
  *   echo   read console lines and print them back until "quit"
  *   bench.exits  timed loops of VM exits (bench.c)
  *   mm.selftest, mm.demo, mm.bench  memory management (mm/mmcmd.c)
- *   net.ping, net.echo, net.tx, net.selftest  networking (net/netcmd.c)
+ *   net.ping, net.echo, net.tx, net.selftest, net.setmac  networking (net/netcmd.c)
  *   net.hostile  hostile virtio descriptors on vf0: NEEDS_RESET, isolation, reset (net/hostile.c)
  *   serial.tx  a checksummed payload through the UART for `minivmm bench io` (iocmd.c)
  */
@@ -74,6 +74,7 @@ static const struct command {
     {"net.echo", cmd_net_echo},
     {"net.tx", cmd_net_tx},
     {"net.selftest", cmd_net_selftest},
+    {"net.setmac", cmd_net_setmac},
     {"net.hostile", cmd_net_hostile},
     {"serial.tx", cmd_serial_tx},
 };

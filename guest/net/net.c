@@ -155,6 +155,13 @@ static void arp_learn(uint32_t ip, const uint8_t *mac)
     arp_cache[slot].valid = true;
 }
 
+void net_arp_forget(uint32_t ip)
+{
+    for (unsigned int i = 0; i < ARP_CACHE_SIZE; i++)
+        if (arp_cache[i].valid && arp_cache[i].ip == ip)
+            arp_cache[i].valid = false;
+}
+
 static bool arp_lookup(uint32_t ip, uint8_t *mac)
 {
     for (unsigned int i = 0; i < ARP_CACHE_SIZE; i++)

@@ -49,6 +49,7 @@ struct netdev {
     char name[8];                /* "vf0", "ne2000" */
     struct virtio_mmio_dev mmio; /* virtio-net VFs only */
     struct virtqueue rxq, txq;   /* virtio-net VFs only */
+    struct virtqueue ctrlq;      /* with VIRTIO_NET_F_CTRL_VQ (ctrlq.desc != NULL) */
     unsigned int vf;             /* vfN; the NE2000: NET_NE2000_ID (ping ids only) */
     uint8_t mac[ETH_ALEN];
     uint32_t ip; /* host byte order */
@@ -115,6 +116,10 @@ void virtio_net_kick(struct netdev *nd);
 /* Handle received frames (net_rx), reclaim sent ones, report link changes; true if any
  * work was done. */
 bool virtio_net_poll(struct netdev *nd);
+/* One control command (VIRTIO_NET_CTRL_*, len <= 2046 data bytes), synchronously: the
+ * device's ack (VIRTIO_NET_OK / VIRTIO_NET_ERR), or -1 without a control queue or when the
+ * device did not answer within 1 s. */
+int virtio_net_ctrl(struct netdev *nd, uint8_t cls, uint8_t cmd, const void *data, uint32_t len);
 /* Re-arm interrupts on every queue; true if work arrived meanwhile. */
 bool virtio_net_enable_cb(struct netdev *nd);
 static inline uint32_t *virtio_net_tag(struct netdev *nd, int id)
@@ -133,6 +138,8 @@ uint32_t net_base_ip(const struct cmdline *cl);
 void net_format_ip(char *buf, uint32_t ip); /* buf: 16 bytes */
 /* ARP: resolve ip on nd (cache, then up to 3 requests 1 s apart); 0 or -1. */
 int net_arp_resolve(struct netdev *nd, uint32_t ip, uint8_t mac[ETH_ALEN]);
+/* Drop ip's ARP cache entry (its owner changed MAC). */
+void net_arp_forget(uint32_t ip);
 /* Send an ICMP echo request (payload 56 bytes) from nd; src_mac overrides the source MAC
  * (spoofing tests) when not NULL. 0 or -1. */
 int net_send_ping(struct netdev *nd, const uint8_t dst_mac[ETH_ALEN], uint32_t dst_ip, uint16_t id,

@@ -13,10 +13,16 @@
  *   net.selftest   every interface (VFs, NE2000) resolves and pings every other one;
  *                  net.spoof=1 adds a forged-MAC ping from vf1 to vf0 that the switch must
  *                  drop (no reply expected)
+ *   net.setmac     vfN (net.vf, default 1) asks the device for a new MAC (its own with the
+ *                  last byte xor 0x80) by VIRTIO_NET_CTRL_MAC_ADDR_SET; then vf0 resolves and
+ *                  pings vfN, which must be at the new MAC (accepted) or the old one (refused),
+ *                  the other one unanswered, and vfN pings vf0; exit 0 when the outcome is
+ *                  net.expect (1 accepted, the default; 0 refused) and the checks pass
  */
 #include "netcmd.h"
 
 #include <minivmm/abi.h>
+#include <minivmm/virtio.h>
 
 #include "../iocmd.h"
 #include "../kernel.h"
@@ -314,6 +320,77 @@ int cmd_net_selftest(const struct cmdline *cl)
                 (unsigned long long)net_ifaces[i]->rx_packets,
                 (unsigned long long)net_ifaces[i]->tx_packets,
                 (unsigned long long)net_ifaces[i]->rx_dropped);
+    kprintf("%s\n", all ? "SUCCESS" : "FAIL");
+    return all ? MINIVMM_STATUS_OK : MINIVMM_STATUS_FAIL;
+}
+
+static void format_mac(char *buf, const uint8_t *m)
+{
+    ksnprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+int cmd_net_setmac(const struct cmdline *cl)
+{
+    uint64_t vf = cmdline_param_u64(cl, "net.vf", 1);
+    uint64_t expect = cmdline_param_u64(cl, "net.expect", 1);
+    struct netdev *a, *b = NULL;
+    uint8_t old[ETH_ALEN], new_mac[ETH_ALEN], mac[ETH_ALEN];
+    char oldbuf[18], newbuf[18], ipbuf[16];
+    bool all = true, accepted;
+    int ack;
+
+    for (unsigned int i = 0; i < nr_netdevs; i++)
+        if (netdevs[i].vf == vf)
+            b = &netdevs[i];
+    if (nr_netdevs < 2 || netdevs[0].vf != 0 || vf == 0 || !b) {
+        kprintf("net.setmac: needs vf0 and vf%llu (net.vf=N, N >= 1; minivmm run --nic vfs=2)\n",
+                (unsigned long long)vf);
+        kprintf("FAIL\n");
+        return MINIVMM_STATUS_FAIL;
+    }
+    a = &netdevs[0];
+    memcpy(old, b->mac, ETH_ALEN);
+    memcpy(new_mac, old, ETH_ALEN);
+    new_mac[5] ^= 0x80;
+    format_mac(oldbuf, old);
+    format_mac(newbuf, new_mac);
+    ack = virtio_net_ctrl(b, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, new_mac, ETH_ALEN);
+    accepted = ack == VIRTIO_NET_OK;
+    kprintf("net.setmac: vf%u mac %s -> %s: %s\n", b->vf, oldbuf, newbuf,
+            accepted  ? "ok"
+            : ack < 0 ? "no control queue or no answer"
+                      : "refused");
+    if (accepted)
+        memcpy(b->mac, new_mac, ETH_ALEN);
+    if (ack < 0 || accepted != (expect != 0)) {
+        kprintf("net.setmac: expected %s: FAILED\n", expect ? "ok" : "refused");
+        all = false;
+    }
+    /* vf0 learns vfN's MAC afresh: the current one must answer, the other one must not. */
+    net_arp_forget(b->ip);
+    net_format_ip(ipbuf, b->ip);
+    if (net_arp_resolve(a, b->ip, mac) == 0) {
+        format_mac(newbuf, mac);
+        kprintf("net.setmac: vf0 arp %s -> %s: %s\n", ipbuf, newbuf,
+                check(memcmp(mac, b->mac, ETH_ALEN) == 0, &all) ? "ok" : "FAILED");
+    } else {
+        kprintf("net.setmac: vf0 arp %s: FAILED (no reply)\n", ipbuf);
+        all = false;
+    }
+    kprintf("net.setmac: vf0 ping vf%u at its mac: %s\n", b->vf,
+            check(ping_once(a, b->mac, b->ip, 1, NULL, PING_TIMEOUT_US) >= 0, &all) ? "ok"
+                                                                                    : "FAILED");
+    kprintf(
+        "net.setmac: vf0 ping vf%u at %s: %s\n", b->vf, accepted ? "the old mac" : "the new mac",
+        check(ping_once(a, accepted ? old : new_mac, b->ip, 2, NULL, SPOOF_TIMEOUT_US) < 0, &all)
+            ? "ok (no reply)"
+            : "FAILED (answered)");
+    kprintf("net.setmac: vf%u ping vf0: %s\n", b->vf,
+            check(net_arp_resolve(b, a->ip, mac) == 0 &&
+                      ping_once(b, mac, a->ip, 3, NULL, PING_TIMEOUT_US) >= 0,
+                  &all)
+                ? "ok"
+                : "FAILED");
     kprintf("%s\n", all ? "SUCCESS" : "FAIL");
     return all ? MINIVMM_STATUS_OK : MINIVMM_STATUS_FAIL;
 }

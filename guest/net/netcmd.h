@@ -10,6 +10,7 @@ int cmd_net_ping(const struct cmdline *cl);
 int cmd_net_echo(const struct cmdline *cl);
 int cmd_net_tx(const struct cmdline *cl);
 int cmd_net_selftest(const struct cmdline *cl);
+int cmd_net_setmac(const struct cmdline *cl);
 int cmd_net_hostile(const struct cmdline *cl); /* hostile.c */
 
 #endif

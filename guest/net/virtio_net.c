@@ -1,10 +1,12 @@
 /*
  * virtio_net.c: the virtio-net front end (virtio 1.x §5.1) over virtio_mmio.c.
  *
- * Negotiated: VERSION_1 (required), MAC, STATUS, EVENT_IDX. Not negotiated: MRG_RXBUF,
- * CTRL_VQ/CTRL_RX, offloads, MQ; so every receive buffer must hold a 12-byte header plus a
- * 1514-byte frame, and each of our 2 KiB buffers does, as one device-writable descriptor.
- * Queues: 0 receive, 1 transmit, up to VQ_MAX_NUM entries each.
+ * Negotiated: VERSION_1 (required), MAC, STATUS, EVENT_IDX, CTRL_VQ with CTRL_RX and
+ * CTRL_MAC_ADDR. Not negotiated: MRG_RXBUF, offloads, MQ; so every receive buffer must hold a
+ * 12-byte header plus a 1514-byte frame, and each of our 2 KiB buffers does, as one
+ * device-writable descriptor. Queues: 0 receive, 1 transmit, up to VQ_MAX_NUM entries each;
+ * 2 control (when offered), 2 entries: one request at a time, buffer 0 the readable
+ * {class, command, data} and buffer 1 the writable ack, chained (virtio_net_ctrl()).
  *
  * Copies are expensive here (`rep movsb` ~1 us/byte): frames are built in place in the
  * transmit buffers, which are reused, and received frames are handled in their buffer, which
@@ -23,11 +25,15 @@
 #include "../kernel.h"
 #include "../lapic.h"
 #include "../traps.h"
+#include "../tsc.h"
 #include "../x86.h"
 
 #define NET_FEATURES                                                                               \
     (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |                               \
-     VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX))
+     VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |                            \
+     VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |                         \
+     VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR))
+#define CTRL_TIMEOUT_US 1000000
 #define DEFAULT_IP 0x0a00020fu /* 10.0.2.15 */
 
 struct netdev netdevs[VIRTIO_MMIO_MAX_DEVS];
@@ -60,6 +66,8 @@ static int netdev_setup(struct netdev *nd)
     err = virtio_mmio_setup_vq(d, &nd->rxq, VIRTIO_NET_RXQ, VQ_MAX_NUM);
     if (!err)
         err = virtio_mmio_setup_vq(d, &nd->txq, VIRTIO_NET_TXQ, VQ_MAX_NUM);
+    if (!err && (d->features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)))
+        err = virtio_mmio_setup_vq(d, &nd->ctrlq, VIRTIO_NET_CTRLQ, 2);
     if (err) {
         kprintf("net: vf%u: queue set-up failed (%d)\n", nd->vf, err);
         virtio_mmio_fail(d);
@@ -133,6 +141,7 @@ int virtio_net_reset(struct netdev *nd)
     virtio_mmio_write(&nd->mmio, VIRTIO_MMIO_STATUS, 0);
     vring_destroy(&nd->rxq);
     vring_destroy(&nd->txq);
+    vring_destroy(&nd->ctrlq);
     nd->config_changed = false;
     return netdev_setup(nd);
 }
@@ -214,6 +223,40 @@ bool virtio_net_poll(struct netdev *nd)
         virtio_mmio_notify(&nd->mmio, VIRTIO_NET_RXQ);
     reclaim_tx(nd);
     return work;
+}
+
+static bool ctrl_done(void *arg)
+{
+    struct virtqueue *vq = arg;
+
+    return READ_ONCE(vq->used->idx) != vq->last_used_idx;
+}
+
+int virtio_net_ctrl(struct netdev *nd, uint8_t cls, uint8_t cmd, const void *data, uint32_t len)
+{
+    struct virtqueue *vq = &nd->ctrlq;
+    volatile uint8_t *ack;
+    uint32_t used_len;
+
+    if (!vq->desc || vq->num < 2 || len > VQ_BUF_SIZE - 2)
+        return -1;
+    ack = vq->buf[1];
+    vq->buf[0][0] = cls;
+    vq->buf[0][1] = cmd;
+    memcpy(vq->buf[0] + 2, data, len);
+    *ack = 0xff;
+    virtqueue_add_pair(vq, 0, 2 + len, 1, 1);
+    virtqueue_enable_cb(vq); /* an interrupt for the answer ends net_wait's sleep */
+    if (virtqueue_kick_prepare(vq))
+        virtio_mmio_notify(&nd->mmio, VIRTIO_NET_CTRLQ);
+    /* Frames keep being handled meanwhile; sleeps in `sti; hlt`, bounded by the timer. */
+    if (!net_wait(ctrl_done, vq, tsc_deadline_us(CTRL_TIMEOUT_US))) {
+        kprintf("net: vf%u: control command %u/%u: no answer\n", nd->vf, cls, cmd);
+        return -1;
+    }
+    if (virtqueue_get_buf(vq, &used_len) != 0)
+        return -1;
+    return *ack;
 }
 
 bool virtio_net_enable_cb(struct netdev *nd)

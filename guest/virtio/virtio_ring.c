@@ -114,6 +114,20 @@ void virtqueue_add(struct virtqueue *vq, unsigned int id, uint32_t len, bool wri
     WRITE_ONCE(vq->avail->idx, vq->avail_idx);
 }
 
+void virtqueue_add_pair(struct virtqueue *vq, unsigned int out_id, uint32_t out_len,
+                        unsigned int in_id, uint32_t in_len)
+{
+    vq->desc[out_id].len = out_len;
+    vq->desc[out_id].flags = VIRTQ_DESC_F_NEXT;
+    vq->desc[out_id].next = (uint16_t)in_id;
+    vq->desc[in_id].len = in_len;
+    vq->desc[in_id].flags = VIRTQ_DESC_F_WRITE;
+    vq->avail->ring[vq->avail_idx & (vq->num - 1)] = (uint16_t)out_id;
+    barrier();
+    vq->avail_idx++;
+    WRITE_ONCE(vq->avail->idx, vq->avail_idx);
+}
+
 bool virtqueue_kick_prepare(struct virtqueue *vq)
 {
     uint16_t old = vq->kicked_idx, new_idx = vq->avail_idx;

@@ -1,8 +1,8 @@
 /*
  * virtio_ring.h: the driver side of a split virtqueue (virtio 1.x §2.7), in the simplest
  * shape that needs no allocation after set-up: descriptor i always points at buffer i, each
- * buffer is one descriptor (no chains), so a descriptor index names a buffer and the free
- * list of descriptors is the free list of buffers.
+ * buffer is one descriptor (no chains but virtqueue_add_pair's), so a descriptor index names a
+ * buffer and the free list of descriptors is the free list of buffers.
  */
 #ifndef GUEST_VIRTIO_RING_H
 #define GUEST_VIRTIO_RING_H
@@ -50,6 +50,11 @@ void vring_destroy(struct virtqueue *vq);
 int virtqueue_get_free(struct virtqueue *vq);
 /* Give buffer `id` to the device: `len` bytes, device-writable when `write`. */
 void virtqueue_add(struct virtqueue *vq, unsigned int id, uint32_t len, bool write);
+/* The one chain this file makes (the control queue's request): buffer out_id (out_len bytes,
+ * device-readable) then buffer in_id (in_len bytes, device-writable); the used entry names
+ * out_id. The caller keeps both ids off the free stack. */
+void virtqueue_add_pair(struct virtqueue *vq, unsigned int out_id, uint32_t out_len,
+                        unsigned int in_id, uint32_t in_len);
 /* Whether the device wants a notification for what was added since the last call
  * (EVENT_IDX avail_event, else the used ring's NO_NOTIFY flag). */
 bool virtqueue_kick_prepare(struct virtqueue *vq);

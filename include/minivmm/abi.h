@@ -129,6 +129,9 @@
     X("net.selftest", "", "with 2+ interfaces (VFs, NE2000): each ARP-resolves and pings the " \
       "others; with net.spoof=1 vf1 also pings vf0 with a forged source MAC (expect 0 "         \
       "replies): SUCCESS/FAIL")                                                                 \
+    X("net.setmac", "", "vfN (net.vf) asks for a new MAC (last byte xor 0x80) over the control " \
+      "queue; prints ok or refused, then vf0 pings vfN at its MAC and vfN pings vf0: exit 0 "   \
+      "when the outcome is net.expect and the pings work")                                     \
     X("net.hostile", "", "post hostile TX descriptors on vf0 (net.case): check NEEDS_RESET, "   \
       "that vf1 still works, and that vf0 works again after a reset: SUCCESS/FAIL")           \
     X("serial.tx", "", "write io.bytes printable bytes to the UART in io.chunk-byte chunks "    \
@@ -155,6 +158,8 @@
     X("net.interval_ms", "N", "net.ping: send each request N ms after the previous one "       \
       "(default 0: right after its reply or timeout)")                                          \
     X("net.spoof", "0|1", "net.selftest: 1 = vf1 also sends pings with a forged source MAC")   \
+    X("net.vf", "N", "net.setmac: the VF whose MAC changes, 1 or more (default 1)")            \
+    X("net.expect", "1|0", "net.setmac: 1 = the device accepts the MAC (default), 0 = refuses")\
     X("io.bytes", "N", "serial.tx payload bytes (default 65536)")                               \
     X("io.chunk", "F", "serial.tx bytes per uart write, 1-4096 (default 1514)")                 \
     X("net.case", "1-4", "net.hostile: 1 buffer outside RAM, 2 address+length wraps, "        \

@@ -205,6 +205,18 @@ static inline int vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16_
 /* Virtqueues (§5.1.2) of a single-pair device. */
 #define VIRTIO_NET_RXQ 0
 #define VIRTIO_NET_TXQ 1
+#define VIRTIO_NET_CTRLQ 2 /* with VIRTIO_NET_F_CTRL_VQ (and no MQ) */
+
+/* Control virtqueue (§5.1.6.5): device-readable {u8 class; u8 command; data}, then a
+ * device-writable u8 ack. */
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
+#define VIRTIO_NET_CTRL_RX 0
+#define VIRTIO_NET_CTRL_RX_PROMISC 0
+#define VIRTIO_NET_CTRL_RX_ALLMULTI 1
+#define VIRTIO_NET_CTRL_MAC 1
+#define VIRTIO_NET_CTRL_MAC_TABLE_SET 0
+#define VIRTIO_NET_CTRL_MAC_ADDR_SET 1
 
 /* Config space (§5.1.4), at VIRTIO_MMIO_CONFIG; read-only for the driver. */
 #define VIRTIO_NET_S_LINK_UP 1
