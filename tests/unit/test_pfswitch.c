@@ -817,7 +817,10 @@ START_TEST(test_rate_waits_not_drops)
     ck_assert_uint_ge(dt, 18u * 1514 * 8 * 100);
     ck_assert_int_eq(pfswitch_stats(&sw, 0, &st), 0);
     ck_assert_uint_eq(st.tx_packets, 20);
-    ck_assert_uint_ge(st.rate_waits, 17);
+    /* Usually 17-18 waits; a sender descheduled for a while (an overloaded machine) finds the
+     * bucket refilled and need not wait, which is right. The elapsed time above is what proves
+     * the rate; here: frames did wait, and none was dropped. */
+    ck_assert_uint_ge(st.rate_waits, 1);
     ck_assert_uint_eq(fakes[UP].n, 20);
     ck_assert_uint_eq(fakes[1].n, 20);
     /* Back to unlimited: no more waits. */
