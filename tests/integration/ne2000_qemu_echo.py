@@ -13,17 +13,9 @@ Usage: ne2000_qemu_echo.py KERNEL SCRATCH_DIR; exit 0 on success, 1 on failure.
 """
 import os
 import socket
-import subprocess
 import sys
-import time
 
-
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+import qemu_echo
 
 
 def payload(i, n):
@@ -32,72 +24,50 @@ def payload(i, n):
 
 def main():
     kernel, scratch = sys.argv[1], sys.argv[2]
-    port = free_udp_port()
+    port = qemu_echo.free_udp_port()
     out_path = os.path.join(scratch, "ne2000-echo.out")
-    cmd = ["qemu-system-x86_64", "-M", "microvm,acpi=off", "-accel", "kvm", "-nodefaults",
-           "-no-user-config", "-nographic", "-serial", "stdio", "-device", "isa-debug-exit",
-           "-device", "ne2k_isa,netdev=n,iobase=0x300,irq=9",
-           "-netdev", f"user,id=n,hostfwd=udp:127.0.0.1:{port}-:7",
-           "-kernel", kernel, "-append", "net.echo quiet"]
+    cmd = qemu_echo.echo_cmd(kernel, port, ["-device", "ne2k_isa,netdev=n,iobase=0x300,irq=9"])
     ok = True
-    with open(out_path, "wb") as out:
-        qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT)
-        try:
-            deadline = time.time() + 20
-            while b"net.echo: answering" not in open(out_path, "rb").read():
-                if time.time() > deadline or qemu.poll() is not None:
-                    print("FAIL: net.echo did not start")
-                    return 1
-                time.sleep(0.05)
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with qemu_echo.running(cmd, out_path) as started:
+        if not started:
+            return 1
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        sizes = [1, 18, 200, 253, 254, 700, 1000, 1471, 1472] * 4
+        for i, n in enumerate(sizes):
+            msg = payload(i, n)
+            data = qemu_echo.echo(s, port, msg)
+            if data != msg:
+                print(f"FAIL: udp echo {i} ({n} bytes): "
+                      f"got {None if data is None else len(data)} bytes, different")
+                ok = False
+                break
+        if ok:
+            print(f"ok: {len(sizes)} udp echoes of 1-1472 bytes")
+            burst = [payload(100 + i, 1472) for i in range(16)]
+            for msg in burst:
+                s.sendto(msg, ("127.0.0.1", port))
+            got = []
+            s.settimeout(1)  # the refused ones never come
+            try:
+                while len(got) < len(burst):
+                    got.append(s.recvfrom(2048)[0])
+            except socket.timeout:
+                pass
+            intact = sum(1 for g in got if g in burst)
+            if intact != len(got) or intact < 8:
+                print(f"FAIL: burst of {len(burst)}: {len(got)} came back, {intact} intact")
+                ok = False
+            else:
+                print(f"ok: burst of {len(burst)} full-size datagrams: {intact} echoed")
             s.settimeout(5)
-            sizes = [1, 18, 200, 253, 254, 700, 1000, 1471, 1472] * 4
-            for i, n in enumerate(sizes):
-                msg = payload(i, n)
-                s.sendto(msg, ("127.0.0.1", port))
-                try:
-                    data = s.recvfrom(2048)[0]
-                except socket.timeout:
-                    data = None
-                if data != msg:
-                    print(f"FAIL: udp echo {i} ({n} bytes): "
-                          f"got {None if data is None else len(data)} bytes, different")
-                    ok = False
-                    break
-            if ok:
-                print(f"ok: {len(sizes)} udp echoes of 1-1472 bytes")
-                burst = [payload(100 + i, 1472) for i in range(16)]
-                for msg in burst:
-                    s.sendto(msg, ("127.0.0.1", port))
-                got = []
-                s.settimeout(1)  # the refused ones never come
-                try:
-                    while len(got) < len(burst):
-                        got.append(s.recvfrom(2048)[0])
-                except socket.timeout:
-                    pass
-                intact = sum(1 for g in got if g in burst)
-                if intact != len(got) or intact < 8:
-                    print(f"FAIL: burst of {len(burst)}: {len(got)} came back, {intact} intact")
-                    ok = False
-                else:
-                    print(f"ok: burst of {len(burst)} full-size datagrams: {intact} echoed")
-                s.settimeout(5)
-                msg = payload(200, 1472)
-                s.sendto(msg, ("127.0.0.1", port))
-                try:
-                    data = s.recvfrom(2048)[0]
-                except socket.timeout:
-                    data = None
-                if data != msg:
-                    print("FAIL: no echo after the burst")
-                    ok = False
-                else:
-                    print("ok: echo after the burst")
-        finally:
-            qemu.kill()
-            qemu.wait()
+            msg = payload(200, 1472)
+            data = qemu_echo.echo(s, port, msg)
+            if data != msg:
+                print("FAIL: no echo after the burst")
+                ok = False
+            else:
+                print("ok: echo after the burst")
     out = open(out_path, "rb").read().decode(errors="replace")
     if "ring reset" in out:
         print("FAIL: the driver reset its ring")

@@ -9,74 +9,50 @@ Usage: net_qemu_echo.py KERNEL SCRATCH_DIR; exit 0 on success, 1 on failure.
 """
 import os
 import socket
-import subprocess
 import sys
 import time
 
-
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+import qemu_echo
 
 
 def main():
     kernel, scratch = sys.argv[1], sys.argv[2]
-    port = free_udp_port()
+    port = qemu_echo.free_udp_port()
     mon = os.path.join(scratch, "mon.sock")
     out_path = os.path.join(scratch, "echo.out")
-    cmd = ["qemu-system-x86_64", "-M", "microvm,acpi=off", "-accel", "kvm", "-nodefaults",
-           "-no-user-config", "-nographic", "-serial", "stdio", "-device", "isa-debug-exit",
-           "-global", "virtio-mmio.force-legacy=false",
-           "-device", "virtio-net-device,netdev=n",
-           "-netdev", f"user,id=n,hostfwd=udp:127.0.0.1:{port}-:7",
-           "-monitor", f"unix:{mon},server=on,wait=off",
-           "-kernel", kernel, "-append", "net.echo quiet"]
+    cmd = qemu_echo.echo_cmd(
+        kernel, port,
+        ["-global", "virtio-mmio.force-legacy=false", "-device", "virtio-net-device,netdev=n"],
+        ["-monitor", f"unix:{mon},server=on,wait=off"])
     ok = True
-    with open(out_path, "wb") as out:
-        qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT)
-        try:
-            deadline = time.time() + 20
-            while b"net.echo: answering" not in open(out_path, "rb").read():
-                if time.time() > deadline or qemu.poll() is not None:
-                    print("FAIL: net.echo did not start")
-                    return 1
-                time.sleep(0.05)
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.settimeout(3)
-            for i in range(3):
-                msg = b"minivmm udp echo %d" % i
-                s.sendto(msg, ("127.0.0.1", port))
-                try:
-                    data = s.recvfrom(2048)[0]
-                except socket.timeout:
-                    data = None
-                if data != msg:
-                    print(f"FAIL: udp echo {i}: sent {msg!r}, got {data!r}")
+    with qemu_echo.running(cmd, out_path) as started:
+        if not started:
+            return 1
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        for i in range(3):
+            msg = b"minivmm udp echo %d" % i
+            data = qemu_echo.echo(s, port, msg)
+            if data != msg:
+                print(f"FAIL: udp echo {i}: sent {msg!r}, got {data!r}")
+                ok = False
+            else:
+                print(f"ok: udp echo {i}")
+        m = socket.socket(socket.AF_UNIX)
+        m.connect(mon)
+        for state in ("off", "on"):
+            m.sendall(f"set_link n {state}\n".encode())
+            want = b"net: vf0 link " + (b"down" if state == "off" else b"up")
+            deadline = time.time() + 5
+            while want not in open(out_path, "rb").read():
+                if time.time() > deadline:
+                    print(f"FAIL: no '{want.decode()}' after set_link n {state}")
                     ok = False
-                else:
-                    print(f"ok: udp echo {i}")
-            m = socket.socket(socket.AF_UNIX)
-            m.connect(mon)
-            for state in ("off", "on"):
-                m.sendall(f"set_link n {state}\n".encode())
-                want = b"net: vf0 link " + (b"down" if state == "off" else b"up")
-                deadline = time.time() + 5
-                while want not in open(out_path, "rb").read():
-                    if time.time() > deadline:
-                        print(f"FAIL: no '{want.decode()}' after set_link n {state}")
-                        ok = False
-                        break
-                    time.sleep(0.05)
-                else:
-                    print(f"ok: {want.decode()}")
-            m.close()
-        finally:
-            qemu.kill()
-            qemu.wait()
+                    break
+                time.sleep(0.05)
+            else:
+                print(f"ok: {want.decode()}")
+        m.close()
     if not ok:
         sys.stdout.write(open(out_path, "rb").read().decode(errors="replace"))
     return 0 if ok else 1
