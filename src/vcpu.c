@@ -39,6 +39,21 @@ int vcpu_signals_init(void)
     return sigaction(KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
 }
 
+/* KVM emulates the TSC-deadline timer in its LAPIC but does not list it in
+ * KVM_GET_SUPPORTED_CPUID (it depends on the in-kernel LAPIC, which the VMM chooses): a VMM
+ * sets CPUID.1:ECX[24] itself when KVM_CAP_TSC_DEADLINE_TIMER is present, as QEMU does.
+ * (PVM hosts leaked the host's bit into leaf 1, which hid this; SVM hosts do not.) */
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
+static void add_tsc_deadline(int sys_fd, struct kvm_cpuid2 *c)
+{
+    if (ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+        return;
+    for (unsigned i = 0; i < c->nent; i++)
+        if (c->entries[i].function == 1)
+            c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+}
+
 struct kvm_cpuid2 *vcpu_supported_cpuid(int sys_fd, char *err, size_t errlen)
 {
     for (unsigned n = 64; n <= 4096; n *= 2) {
@@ -46,8 +61,10 @@ struct kvm_cpuid2 *vcpu_supported_cpuid(int sys_fd, char *err, size_t errlen)
         if (!c)
             break;
         c->nent = n;
-        if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+        if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+            add_tsc_deadline(sys_fd, c);
             return c;
+        }
         int e = errno;
         free(c);
         if (e != E2BIG) {

@@ -10,6 +10,9 @@ import termios
 import time
 
 minivmm, kernel = os.environ["MINIVMM"], os.environ["KERNEL"]
+# Like every KVM test: skip (77) with the reason only where /dev/kvm is unusable.
+if os.system(os.environ["KVM_USABLE"]) != 0:
+    sys.exit(77)
 
 
 def fail(msg, out=b""):
