@@ -3,14 +3,24 @@
  *
  * Each capability is checked by name up front, so a host that lacks one fails with a message
  * naming it rather than with an ioctl error halfway through bring-up.
+ *
+ * What kind of KVM the host has (VMX or SVM, EPT/NPT or shadow paging, PVM, nested or not) is
+ * read from /sys/module and /proc/cpuinfo under a root directory, so that a unit test can give
+ * it a fake tree.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "kvm.h"
 
@@ -141,27 +151,147 @@ void kvm_close(struct kvm *kvm)
     kvm->vm_fd = kvm->sys_fd = -1;
 }
 
-static int read_param(const char *path, char *buf, size_t len)
+/* ---- what kind of KVM the host has ---- */
+
+/* root + path into buf, "" when it does not fit (then nothing is found there). */
+static const char *at(char *buf, size_t len, const char *root, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int n = snprintf(buf, len, "%s%s", root, path);
+    if (n < 0 || (size_t)n >= len)
+        buf[0] = '\0';
+    return buf;
+}
+
+/* A module parameter that reads Y/1 (bool or int parameters): 1, 0 for N/0, -1 when absent. */
+static int read_bool_param(const char *root, const char *module, const char *param)
+{
+    char path[PATH_MAX], rel[128], b[16];
+    snprintf(rel, sizeof(rel), "/sys/module/%s/parameters/%s", module, param);
+    int fd = open(at(path, sizeof(path), root, rel), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n = read(fd, buf, len - 1);
+    ssize_t n = read(fd, b, sizeof(b) - 1);
     close(fd);
     if (n <= 0)
         return -1;
-    buf[n] = '\0';
-    return 0;
+    return b[0] == 'Y' || b[0] == 'y' || b[0] == '1';
+}
+
+static bool module_loaded(const char *root, const char *module)
+{
+    char path[PATH_MAX], rel[128];
+    snprintf(rel, sizeof(rel), "/sys/module/%s", module);
+    return access(at(path, sizeof(path), root, rel), F_OK) == 0;
+}
+
+/* The first CPU's "flags" line of /proc/cpuinfo: which of vmx, svm and hypervisor it has.
+ * false when there is no such line (no /proc, or an architecture that names it otherwise). */
+static bool cpu_flags(const char *root, bool *vmx, bool *svm, bool *hypervisor)
+{
+    char path[PATH_MAX], *line = NULL;
+    size_t cap = 0;
+    bool found = false;
+    FILE *f = fopen(at(path, sizeof(path), root, "/proc/cpuinfo"), "re");
+
+    *vmx = *svm = *hypervisor = false;
+    if (!f)
+        return false;
+    while (!found && getline(&line, &cap, f) > 0) {
+        if (strncmp(line, "flags", 5) != 0 || !strchr(line, ':'))
+            continue;
+        found = true;
+        for (char *save = NULL, *w = strtok_r(strchr(line, ':') + 1, " \t\n", &save); w;
+             w = strtok_r(NULL, " \t\n", &save)) {
+            *vmx |= strcmp(w, "vmx") == 0;
+            *svm |= strcmp(w, "svm") == 0;
+            *hypervisor |= strcmp(w, "hypervisor") == 0;
+        }
+    }
+    free(line);
+    fclose(f);
+    return found;
+}
+
+void kvm_host_at(const char *root, struct kvm_host *h)
+{
+    bool vmx, svm, hv, have_flags = cpu_flags(root, &vmx, &svm, &hv);
+    /* A module's parameters also exist when it is built in, usable or not: trust a vendor
+     * module only on a CPU with its extension (when /proc/cpuinfo says). */
+    int ept = have_flags && !vmx ? -1 : read_bool_param(root, "kvm_intel", "ept");
+    int npt = have_flags && !svm ? -1 : read_bool_param(root, "kvm_amd", "npt");
+
+    *h = (struct kvm_host){.vendor = KVM_HOST_UNKNOWN, .nested = hv};
+    if (ept >= 0)
+        *h = (struct kvm_host){.vendor = KVM_HOST_VMX, .tdp = ept == 1, .nested = hv};
+    else if (npt >= 0)
+        *h = (struct kvm_host){.vendor = KVM_HOST_SVM, .tdp = npt == 1, .nested = hv};
+    else if (module_loaded(root, "kvm_pvm")) /* PVM only without a hardware vendor module */
+        h->vendor = KVM_HOST_PVM;
+}
+
+const char *kvm_host_mmu(const struct kvm_host *h)
+{
+    switch (h->vendor) {
+    case KVM_HOST_VMX:
+        return h->tdp ? "EPT" : "shadow paging (EPT off)";
+    case KVM_HOST_SVM:
+        return h->tdp ? "NPT" : "shadow paging (NPT off)";
+    case KVM_HOST_PVM:
+        return "shadow paging (PVM: no EPT/NPT)";
+    case KVM_HOST_UNKNOWN:
+        break;
+    }
+    return NULL;
+}
+
+const char *kvm_host_describe(const struct kvm_host *h, char *buf, size_t len)
+{
+    const char *nested = h->nested ? " (nested)" : "";
+    switch (h->vendor) {
+    case KVM_HOST_VMX:
+        snprintf(buf, len, "vmx+%s%s", h->tdp ? "ept" : "shadow", nested);
+        break;
+    case KVM_HOST_SVM:
+        snprintf(buf, len, "svm+%s%s", h->tdp ? "npt" : "shadow", nested);
+        break;
+    case KVM_HOST_PVM:
+        snprintf(buf, len, "pvm (shadow paging%s)", h->nested ? ", nested" : "");
+        break;
+    case KVM_HOST_UNKNOWN:
+        snprintf(buf, len, "unknown (no kvm_intel, kvm_amd or kvm_pvm module%s)",
+                 h->nested ? "; nested" : "");
+        break;
+    }
+    return buf;
+}
+
+/* CPUID.1:ECX[31], "hypervisor present": set by every mainstream hypervisor for its guests. */
+static bool cpuid_hypervisor(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c >> 31) & 1;
+#else
+    return false;
+#endif
+}
+
+static void host_probe(struct kvm_host *h)
+{
+    kvm_host_at("", h);
+    h->nested |= cpuid_hypervisor();
 }
 
 const char *kvm_mmu_mode(void)
 {
-    char b[16];
-    if (access("/sys/module/kvm_pvm", F_OK) == 0)
-        return "shadow paging (PVM: no EPT/NPT)";
-    if (read_param("/sys/module/kvm_intel/parameters/ept", b, sizeof(b)) == 0)
-        return (b[0] == 'Y' || b[0] == '1') ? "EPT" : "shadow paging (EPT off)";
-    if (read_param("/sys/module/kvm_amd/parameters/npt", b, sizeof(b)) == 0)
-        return (b[0] == 'Y' || b[0] == '1') ? "NPT" : "shadow paging (NPT off)";
-    return NULL;
+    struct kvm_host h;
+    host_probe(&h);
+    return kvm_host_mmu(&h);
+}
+
+const char *kvm_host_kind(char *buf, size_t len)
+{
+    struct kvm_host h;
+    host_probe(&h);
+    return kvm_host_describe(&h, buf, len);
 }
