@@ -45,6 +45,7 @@
 #include "bench.h"
 #include "benchio.h"
 #include "benchnet.h"
+#include "kvm.h"
 
 extern char **environ;
 
@@ -544,6 +545,12 @@ const char *bench_cell(char *buf, size_t len, double v, int prec, bool sign, con
     return buf;
 }
 
+void bench_print_kvm(void)
+{
+    char kind[96];
+    printf("kvm: %s\n", kvm_host_kind(kind, sizeof(kind)));
+}
+
 static void print_targets(unsigned missed, unsigned unjudged)
 {
     if (missed)
@@ -667,6 +674,7 @@ static int cmd_bench_exits(int argc, char **argv)
     printf("minivmm bench exits: %lu round trips per exit loop, %lu timer wake-ups %lu us "
            "ahead, %lu round%s\n",
            o.iters, o.wakes, o.delta_us, o.rounds, o.rounds == 1 ? "" : "s");
+    bench_print_kvm();
     struct bench_placement pl;
     bool pin = !o.no_pin && two_cpus(&pl);
     if (pin)
@@ -882,6 +890,7 @@ static int cmd_bench_boot(int argc, char **argv)
 
     printf("minivmm bench boot: %s, %lu timed run%s each%s\n", kernel, runs, runs == 1 ? "" : "s",
            nv == BV_N ? "" : " (QEMU left out: not found or --no-qemu)");
+    bench_print_kvm();
 #if defined(__SANITIZE_ADDRESS__)
     printf("warning: this minivmm is built with sanitizers; its times are not the default "
            "build's\n");

@@ -67,6 +67,9 @@ int bench_parse_count(const char *s, unsigned long lo, unsigned long hi, unsigne
  * RANGE" (range as "a number from 1 to 1000"). */
 int bench_count_arg(const char *option, const char *s, unsigned long lo, unsigned long hi,
                     const char *range, unsigned long *out);
+/* The header's second line, "kvm: " and kvm_host_kind() ("svm+npt (nested)", "vmx+ept", ...),
+ * on stdout: figures from different kinds of host are not comparable. */
+void bench_print_kvm(void);
 /* v with `prec` decimals (and a sign when `sign`) then `unit`, or "-" for NAN. */
 const char *bench_cell(char *buf, size_t len, double v, int prec, bool sign, const char *unit);
 

@@ -692,6 +692,7 @@ int benchio_main(int argc, char **argv)
         nwant += o.want[i];
     printf("minivmm bench io: %s, frame %lu B, payload %s\n", o.kernel, o.frame,
            o.bytes ? "--bytes" : "per-mode defaults");
+    bench_print_kvm();
     fflush(stdout);
     unsigned failed = 0;
     for (size_t i = 0; i < NMODES; i++) {

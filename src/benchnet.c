@@ -630,6 +630,7 @@ int benchnet_main(int argc, char **argv)
     printf("minivmm bench net: %s, %lu frame%s per run, %lu round%s, %lu ping%s per run%s\n",
            o.kernel, o.count, o.count == 1 ? "" : "s", o.rounds, o.rounds == 1 ? "" : "s", o.pings,
            o.pings == 1 ? "" : "s", nv == NV_N ? "" : " (QEMU left out: not found or --no-qemu)");
+    bench_print_kvm();
     fflush(stdout);
     unsigned failed = 0;
     if (o.pings) {

@@ -54,6 +54,8 @@ for name in pio mmio pio-ioeventfd mmio-ioeventfd timer; do
         "bench exits row $name"
 done
 expect_line "$d/out" '^targets: (met|MISSED)' "bench exits verdict"
+expect_line "$d/out" '^kvm: ((vmx|svm)\+(ept|npt|shadow)( \(nested\))?|pvm \(shadow paging(, nested)?\))$' \
+    "bench exits kvm line"
 run_vm "$d/out" "$d/err" bench exits --rounds 1 --iters 64 --mode timer,pio --no-pin
 expect_status 0 "bench exits --mode --no-pin"
 expect_no_line "$d/out" '^mmio ' "only the modes asked for"
