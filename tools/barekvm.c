@@ -85,6 +85,12 @@ static void set_cpuid(const struct minipvh *p)
         if (errno != E2BIG)
             minipvh_die("KVM: ioctl (GET_SUPPORTED_CPUID) failed: %s", strerror(errno));
     }
+    /* TSC-deadline is not in KVM's supported list; set it from the capability, as minivmm
+     * and QEMU do (see vcpu.c). */
+    if (ioctl(p->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+        for (unsigned i = 0; i < c->nent; i++)
+            if (c->entries[i].function == 1)
+                c->entries[i].ecx |= 1u << 24;
     int khz = ioctl(p->vcpu_fd, KVM_GET_TSC_KHZ, 0);
     if (khz > 0) {
         for (unsigned i = 0; i < c->nent; i++)
