@@ -2088,6 +2088,13 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+static int not_found(const char *prog, char *err, size_t errlen)
+{
+    return errmsg_fail(err, errlen, -ENOENT,
+                       "--plot: %s not found (install gnuplot, e.g. apt-get install gnuplot-nox)",
+                       prog);
+}
+
 /* Runs gnuplot with the script on its stdin (its stdout goes to our stderr, so that a report on
  * our stdout stays clean); 0, -ENOENT when it is missing, -EIO when it failed. */
 static int run_gnuplot(const char *prog, const char *script, size_t len, char *err, size_t errlen)
@@ -2112,11 +2119,8 @@ static int run_gnuplot(const char *prog, const char *script, size_t len, char *e
     if (ret) {
         close(p[1]);
         if (ret == -ENOENT)
-            errmsg_set(err, errlen,
-                   "--plot: %s not found (install gnuplot, e.g. apt-get install gnuplot-nox)",
-                   prog);
-        else
-            errmsg_set(err, errlen, "--plot: cannot run %s: %s", prog, strerror(-ret));
+            return not_found(prog, err, errlen);
+        errmsg_set(err, errlen, "--plot: cannot run %s: %s", prog, strerror(-ret));
         return ret;
     }
     /* If gnuplot dies early, the write fails with EPIPE instead of killing us. */
@@ -2136,6 +2140,11 @@ static int run_gnuplot(const char *prog, const char *script, size_t len, char *e
             return -errno;
         }
     }
+    /* 127: the exec failed in the child. posix_spawnp returns that error itself only where the
+     * child shares the parent's memory (glibc's clone(CLONE_VM)); where that is emulated with a
+     * plain fork (valgrind, qemu-user) the spawn succeeds and the child exits 127. */
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return not_found(prog, err, errlen);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         errmsg_set(err, errlen, "--plot: %s failed (%s %d; its messages are above)", prog,
                WIFEXITED(status) ? "exit status" : "signal",
