@@ -12,6 +12,7 @@
 
 #include <minivmm/virtio.h>
 
+#include "ck_loop.h"
 #include "gmem.h"
 #include "guest_vring_shim.h"
 #include "virtqueue.h"
@@ -177,16 +178,16 @@ START_TEST(index_wrap)
     for (unsigned int i = 0; i < 70000; i++) {
         int id = gvq_get_free(q), got;
 
-        ck_assert_int_ge(id, 0);
+        LOOP_ASSERT_MSG(id >= 0, "round %u", i);
         gvq_buf(q, (unsigned)id)[0] = (uint8_t)i;
         gvq_add(q, (unsigned)id, 1, false);
-        ck_assert(gvq_kick_prepare(q)); /* the device re-arms at every pop */
-        ck_assert_int_eq(virtqueue_pop(&dev, &c), 0);
+        LOOP_ASSERT_MSG(gvq_kick_prepare(q), "round %u", i); /* the device re-arms at every pop */
+        LOOP_ASSERT_MSG(virtqueue_pop(&dev, &c) == 0, "round %u", i);
         virtqueue_enable_notify(&dev);
-        ck_assert_int_eq(virtqueue_push(&dev, c.head, 0), 0);
-        ck_assert(gvq_enable_cb(q)); /* the entry just pushed */
+        LOOP_ASSERT_MSG(virtqueue_push(&dev, c.head, 0) == 0, "round %u", i);
+        LOOP_ASSERT_MSG(gvq_enable_cb(q), "round %u", i); /* the entry just pushed */
         got = gvq_get_buf(q, &len);
-        ck_assert_int_eq(got, id);
+        LOOP_ASSERT_MSG(got == id, "round %u", i);
         gvq_put_free(q, (unsigned)got);
     }
     ck_assert_uint_eq(gvq_nr_free(q), 4);

@@ -10,12 +10,14 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ck_loop.h"
 #include "pfswitch.h"
 
 #define NVF 5
@@ -56,14 +58,14 @@ static int fake_deliver(void *opaque, const void *frame, size_t len)
 
     if (f->idx != UP) {
         /* Invariants seen from a guest port: never its own frames, never tagged. */
-        ck_assert_uint_ne(f->idx, current_src);
-        ck_assert(len >= 14);
-        ck_assert(!(b[12] == 0x81 && b[13] == 0x00));
+        LOOP_ASSERT_MSG(f->idx != current_src, "port %u", f->idx);
+        LOOP_ASSERT_MSG(len >= 14, "port %u: %zu bytes", f->idx, len);
+        LOOP_ASSERT_MSG(!(b[12] == 0x81 && b[13] == 0x00), "port %u", f->idx);
     }
     if (f->ret)
         return f->ret;
     if (f->n < MAXREC) {
-        ck_assert_uint_le(len, PFSWITCH_MAX_FRAME);
+        LOOP_ASSERT_MSG(len <= PFSWITCH_MAX_FRAME, "port %u: %zu bytes", f->idx, len);
         memcpy(f->frame[f->n], frame, len);
         f->len[f->n] = len;
     }
@@ -632,18 +634,19 @@ START_TEST(test_counters_add_up_randomized)
         pfswitch_get_totals(&sw, &before);
         current_src = src;
         if (src == UP)
-            ck_assert_int_eq(pfswitch_rx_from_uplink(&sw, buf, len), 0);
+            LOOP_ASSERT_MSG(pfswitch_rx_from_uplink(&sw, buf, len) == 0, "frame %u", i);
         else
-            ck_assert_int_eq(pfswitch_tx_from_vf(&sw, src, buf, len), 0);
+            LOOP_ASSERT_MSG(pfswitch_tx_from_vf(&sw, src, buf, len) == 0, "frame %u", i);
         current_src = ~0u;
         pfswitch_get_totals(&sw, &after);
         /* Per frame: offered once, and exactly 1 + replicas outcomes. */
-        ck_assert_uint_eq(after.offered - before.offered, 1);
-        ck_assert_uint_eq((after.delivered + after.dropped) - (before.delivered + before.dropped),
-                          1 + (after.replicas - before.replicas));
+        LOOP_ASSERT_MSG(after.offered - before.offered == 1, "frame %u", i);
+        LOOP_ASSERT_MSG((after.delivered + after.dropped) - (before.delivered + before.dropped) ==
+                            1 + (after.replicas - before.replicas),
+                        "frame %u", i);
         /* Unicast to a known VF of the sender's VLAN never replicates. */
         if (what >= 3 && src != UP && (src >= 3) == (dst[5] >= 3))
-            ck_assert_uint_eq(after.replicas, before.replicas);
+            LOOP_ASSERT_MSG(after.replicas == before.replicas, "frame %u", i);
     }
     struct pfswitch_totals t;
     pfswitch_get_totals(&sw, &t);
@@ -747,20 +750,23 @@ END_TEST
 static const unsigned rates[] = {1, 10, 100, 1000, 10000};
 
 /* A sender that always has a frame ready, on a simulated clock that jumps by each wait the
- * bucket asks for: over 0.5 s (>= 20 bucket depths) the rate stays within [0.9, 1.1] x the cap. */
+ * bucket asks for: over 40 bucket depths (the burst can add at most 1/40) the rate stays within
+ * [0.9, 1.1] x the cap. The span is counted in depths, not seconds, so that the fast rates do
+ * not cost more frames: at most ~64k frames (10 Gbit/s: 1 ms depth, 40 ms). */
 START_TEST(test_bucket_simulated_clock)
 {
     struct pfswitch_bucket b;
     uint64_t t = 5000, bytes = 0, waits = 0;
-    const uint64_t t0 = t, span = 500000000u;
     unsigned mbit = rates[_i], i = 0;
 
     pfswitch_bucket_set(&b, mbit, 1514, t);
+    const uint64_t t0 = t, span = 40 * (b.depth / b.rate);
     while (t - t0 < span) {
         size_t len = 60 + (i * 397) % 1455; /* 60..1514 */
         uint64_t w = pfswitch_bucket_take(&b, t, len);
         if (w) {
-            ck_assert_uint_le(w, 1000000000u); /* never more than a second for one frame */
+            /* never more than a second for one frame */
+            LOOP_ASSERT_MSG(w <= 1000000000u, "%u Mbit/s, %zu bytes: %" PRIu64 " ns", mbit, len, w);
             t += w;
             waits++;
             continue;
@@ -875,6 +881,7 @@ static Suite *pfswitch_suite(void)
     tcase_add_test(tc, test_rate_waits_not_drops);
     tc = add_tcase(s, "accounting");
     tcase_add_test(tc, test_counters_add_up_randomized);
+    /* 20000 random frames: ~10 ms here; generous for sanitizers and valgrind. */
     tcase_set_timeout(tc, 30);
     tc = add_tcase(s, "locking");
     tcase_add_test(tc, test_concurrent_senders);
