@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "apisock.h"
+#include "ck_loop.h"
 
 /* ---- The reader ---- */
 
@@ -442,7 +443,7 @@ START_TEST(fuzz_random)
         /* The parse result does not matter; not crashing (ASan, UBSan) and one line back do. */
         apisock_json_parse(buf, n, (it & 1) != 0, &j, err, sizeof(err));
         size_t r = apisock_handle(&fake_ops, &fk, buf, n, reply, sizeof(reply));
-        ck_assert(r > 0 && reply[r - 1] == '\n');
+        LOOP_ASSERT_MSG(r > 0 && reply[r - 1] == '\n', "round %d", it);
     }
     /* A maximal line of garbage too. */
     memset(buf, '[', APISOCK_MAX_LINE);
@@ -597,6 +598,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("fuzz");
     tcase_add_checked_fixture(tc, setup, NULL);
+    /* 200000 requests: ~0.3 s here, 4 s under valgrind. */
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, fuzz_random);
     suite_add_tcase(s, tc);
