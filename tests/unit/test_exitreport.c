@@ -1353,6 +1353,7 @@ static Suite *exitreport_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("files");
+    /* test_large_log writes and reports 300000 exits: ~0.15 s here, 1.6 s under valgrind. */
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_truncated);
     tcase_add_test(tc, test_bad_files);
@@ -1360,6 +1361,7 @@ static Suite *exitreport_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("plot");
+    /* Each test starts gnuplot (or a stand-in): up to ~0.4 s here, 0.7 s under valgrind. */
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_plot_missing_gnuplot);
     tcase_add_test(tc, test_plot_failing_gnuplot);

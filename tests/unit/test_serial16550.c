@@ -666,6 +666,7 @@ static Suite *serial_suite(void)
     tcase_add_test(tc, test_irq_disabled_sources);
 
     TC("wait_room_blocks_until_room");
+    /* Real waits of 20-50 ms; a wake-up that never comes costs the 5 s wait_room timeout. */
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_wait_room_immediate);
     tcase_add_test(tc, test_wait_room_woken_by_connect);

@@ -1020,6 +1020,8 @@ static Suite *virtio_mmio_suite(void)
     tcase_add_test(tc, test_device_needs_reset_api);
 
     TC("io_thread_and_vcpu_share_the_transport");
+    /* Two threads spin-waiting for each other: ~40 ms here, slower where threads take turns
+     * (valgrind runs one at a time). */
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_io_thread_races_reset);
 
