@@ -401,7 +401,10 @@ static void wait_for_stop(struct vm *vm, int sig_fd, double interval)
                 if (next_ns <= t)
                     next_ns = t + (uint64_t)(interval * 1e9);
             }
-            timeout_ms = (int)((next_ns - vm_now_ns()) / 1000000) + 1;
+            /* A line slower than the interval leaves next_ns in the past: wait 0 ms then,
+             * never a wrapped (huge or negative, i.e. endless) timeout. */
+            uint64_t now_ns = vm_now_ns();
+            timeout_ms = next_ns > now_ns ? (int)((next_ns - now_ns) / 1000000) + 1 : 0;
         }
         int r = poll(p, 2, timeout_ms);
         if (r < 0 && errno == EINTR)

@@ -62,9 +62,13 @@ expect_line "$d/err" '^minivmm: nic: vf0 rx [1-9][0-9]* tx [1-9].*; uplink0 dgra
 pass "dgram: minivmm <-> minivmm"
 
 # A bad uplink fails before the guest runs: the port is taken by the pinging side's peer.
-python3 -c "import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',$qa)); time.sleep(3)" &
+# The binder says when it holds the port (python may take seconds to start on a slow machine).
+python3 -c "import socket,sys,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',$qa)); open(sys.argv[1],'w').close(); time.sleep(120)" "$d/bound" &
 busy=$!
-sleep 0.3
+i=0
+while [ ! -e "$d/bound" ]; do
+    i=$((i + 1)); [ "$i" -le 600 ] || fail "the port binder did not start"; sleep 0.1
+done
 run_vm "$d/out" "$d/err" run -k "$KERNEL" --nic "vfs=1,uplink=dgram:$qa:$qb" -- hello
 kill $busy 2>/dev/null; wait $busy 2>/dev/null
 expect_status 1 "dgram on a busy port"
