@@ -38,6 +38,7 @@
 
 #include "cmdline.h"
 #include "exitsum.h"
+#include "kvmstats.h"
 
 #define NREASONS EXITSUM_MAX_REASONS /* reasons[NREASONS] holds reasons beyond the table */
 #define TABLE_MAX_STAT_CPUS 8        /* per-vCPU columns of KVM's counts in the table format */
@@ -1520,7 +1521,7 @@ static const struct kvm_pair {
      "KVM also counts the exits it handles itself, which never reach minivmm"},
     /* PVM's KVM leaves io_exits at 0 (seen on our hosts; its mmio_exits do count). */
     {"io_exits", KVM_EXIT_IO, "PIO exits", "on PVM hosts KVM's statistics do not count PIO exits",
-     "KVM also counts the port accesses it handles itself, which never reach minivmm"},
+     KVMSTATS_IO_EXITS_WHY_MORE},
     {"mmio_exits", KVM_EXIT_MMIO, "MMIO exits", NULL, NULL},
     {"halt_exits", KVM_EXIT_HLT, "HLT exits", NULL,
      "KVM handles HLT itself when the local APIC is in the kernel (it is, with either "

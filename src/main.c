@@ -482,13 +482,14 @@ static void print_kvm_stats(const struct kvm_stat_ctx *c, const struct exitsum *
         return;
     fprintf(stderr, "%s\n", line);
     /* KVM's io_exits against our IO count: they differ where KVM does not count PIO exits
-     * (PVM hosts) or when exits were handled in the kernel (ioeventfd). */
+     * (PVM hosts) or counts intercepts that never reach us (string PIO, ioeventfd). */
     uint64_t our_io = ours->reasons[KVM_EXIT_IO].n;
     if (c->seen[1] && c->totals[1] != our_io)
         fprintf(stderr, "note: KVM counts %llu PIO exits, minivmm handled %llu%s\n",
                 (unsigned long long)c->totals[1], (unsigned long long)our_io,
-                c->totals[1] == 0 ? " (on PVM hosts KVM's statistics do not count PIO exits)"
-                                  : "");
+                c->totals[1] == 0      ? " (on PVM hosts KVM's statistics do not count PIO exits)"
+                : c->totals[1] > our_io ? " (" KVMSTATS_IO_EXITS_WHY_MORE ")"
+                                        : "");
 }
 
 /* "minivmm: irqs: xfer N (pin P n, ...)": IOAPIC deliveries between the xfer markers. */
