@@ -333,7 +333,9 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
     } else {
         int lfd;
         uint16_t lport;
-        int ret = benchnet_sink_start(&s, 0, NULL, NULL);
+        /* A receive buffer that holds the whole run (as bench io's): on a slow or busy
+         * machine (tools/kvmbox) a default-sized one overflowed and the run failed. */
+        int ret = benchnet_sink_start(&s, 32 << 20, NULL, NULL);
         if (ret)
             return "cannot open the UDP sink on 127.0.0.1";
         /* QEMU binds its own end: take a free port and let it go (loopback only). */
