@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exitport.h"
+#include "minivmm/util.h"
 
 static void exitport_read(void *opaque, unsigned vcpu, uint64_t off, uint8_t *data, unsigned len)
 {
@@ -34,4 +35,4 @@ const struct bus_dev_ops exitport_bus_ops = {
 const struct bus_reg exitport_regs[] = {
     {0, NULL, "STATUS"},
 };
-const unsigned exitport_nregs = sizeof(exitport_regs) / sizeof(exitport_regs[0]);
+const unsigned exitport_nregs = ARRAY_SIZE(exitport_regs);

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
 
 struct exitport {
     void (*on_exit)(void *opaque, unsigned vcpu, uint8_t status); /* NULL: writes ignored */

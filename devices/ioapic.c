@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "ioapic.h"
+#include "minivmm/util.h"
 
 #define RTE_RESET IOAPIC_RTE_MASKED
 #define RTE_RO (IOAPIC_RTE_DELIVS | IOAPIC_RTE_REMOTE_IRR)
@@ -207,8 +208,7 @@ static void ioapic_bus_write(void *opaque, unsigned vcpu, uint64_t off, const ui
 
     if (len != 4)
         return;
-    v = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
-        (uint32_t)data[3] << 24;
+    v = get_le32(data);
     pthread_mutex_lock(&io->lock);
     if (off == IOAPIC_REGSEL)
         io->ioregsel = v & 0xff; /* bits 31:8 reserved */
@@ -229,7 +229,7 @@ const struct bus_reg ioapic_regs[] = {
     {IOAPIC_IOWIN, "IOWIN", "IOWIN"},
     {IOAPIC_EOI, NULL, "EOI"},
 };
-const unsigned ioapic_nregs = sizeof(ioapic_regs) / sizeof(ioapic_regs[0]);
+const unsigned ioapic_nregs = ARRAY_SIZE(ioapic_regs);
 
 int ioapic_init(struct ioapic *io, const struct ioapic_ops *ops, void *opaque)
 {

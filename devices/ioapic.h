@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bus.h"
-#include "irq.h"
+#include "minivmm/hw/bus.h"
+#include "minivmm/hw/irq.h"
 #include "minivmm/ioapic_regs.h"
 
 #define IOAPIC_MSI_ADDR_BASE 0xfee00000u

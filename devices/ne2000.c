@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "ne2000.h"
+#include "minivmm/util.h"
 
 #define ISR_IRQ_MASK 0x7f /* RST is status only */
 
@@ -485,7 +486,7 @@ const struct bus_reg ne2000_regs[] = {
     {NE2000_DCR, "CNTR1", "DCR"},      {NE2000_IMR, "CNTR2", "IMR"},
     {NE2000_DATAPORT, "DATA", "DATA"}, {NE2000_RESET, "RESET", NULL},
 };
-const unsigned ne2000_nregs = sizeof(ne2000_regs) / sizeof(ne2000_regs[0]);
+const unsigned ne2000_nregs = ARRAY_SIZE(ne2000_regs);
 
 int ne2000_init(struct ne2000 *nd, const uint8_t mac[6], const struct irq_line *irq,
                 ne2000_tx_fn tx, void *tx_opaque)

@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
-#include "irq.h"
+#include "minivmm/hw/bus.h"
+#include "minivmm/hw/irq.h"
 #include "minivmm/ne2000_regs.h"
 #include "pfswitch.h"
 

@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "pfswitch.h"
+#include "minivmm/util.h"
 
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88a8 /* S-tag (QinQ) */
@@ -367,13 +368,6 @@ static void count_offered(struct pfswitch *sw, struct pfswitch_port *src, const 
     sw->totals.offered++;
     if (src->tap)
         src->tap(src->tap_opaque, frame, len);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void pfswitch_bucket_set(struct pfswitch_bucket *b, unsigned mbit, unsigned max_frame, uint64_t now)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "phaseport.h"
+#include "minivmm/util.h"
 
 static void phaseport_read(void *opaque, unsigned vcpu, uint64_t off, uint8_t *data, unsigned len)
 {
@@ -33,4 +34,4 @@ const struct bus_dev_ops phaseport_bus_ops = {
 const struct bus_reg phaseport_regs[] = {
     {0, NULL, "PHASE"},
 };
-const unsigned phaseport_nregs = sizeof(phaseport_regs) / sizeof(phaseport_regs[0]);
+const unsigned phaseport_nregs = ARRAY_SIZE(phaseport_regs);

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
 
 struct phaseport {
     void (*on_phase)(void *opaque, unsigned vcpu, uint8_t code); /* NULL: writes ignored */

@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "serial16550.h"
+#include "minivmm/util.h"
 
 #define LSR_ERRORS (UART_LSR_OE | 0x04 /* PE */ | 0x08 /* FE */ | UART_LSR_BI)
 #define MSR_DELTAS (UART_MSR_DCTS | UART_MSR_DDSR | UART_MSR_TERI | UART_MSR_DDCD)
@@ -341,7 +342,7 @@ const struct bus_reg serial16550_regs[] = {
     {UART_LCR, "LCR", "LCR"}, {UART_MCR, "MCR", "MCR"}, {UART_LSR, "LSR", NULL},
     {UART_MSR, "MSR", "MSR"}, {UART_SCR, "SCR", "SCR"},
 };
-const unsigned serial16550_nregs = sizeof(serial16550_regs) / sizeof(serial16550_regs[0]);
+const unsigned serial16550_nregs = ARRAY_SIZE(serial16550_regs);
 
 int serial16550_init(struct serial16550 *s, const struct irq_line *irq,
                      void (*tx)(void *opaque, uint8_t byte), void *tx_opaque)

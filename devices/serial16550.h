@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
-#include "irq.h"
+#include "minivmm/hw/bus.h"
+#include "minivmm/hw/irq.h"
 #include "minivmm/uart16550.h"
 
 struct serial16550 {

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "virtio_mmio.h"
+#include "minivmm/util.h"
 
 #define STATUS_DEVICE_BITS VIRTIO_CONFIG_S_NEEDS_RESET
 
@@ -532,4 +533,4 @@ const struct bus_reg virtio_mmio_regs[] = {
     {VIRTIO_MMIO_CONFIG_GENERATION, "ConfigGeneration", NULL},
     {VIRTIO_MMIO_CONFIG, "Config", "Config"},
 };
-const unsigned virtio_mmio_nregs = sizeof(virtio_mmio_regs) / sizeof(virtio_mmio_regs[0]);
+const unsigned virtio_mmio_nregs = ARRAY_SIZE(virtio_mmio_regs);

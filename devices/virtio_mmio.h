@@ -37,9 +37,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bus.h"
-#include "gmem.h"
-#include "irq.h"
+#include "minivmm/hw/bus.h"
+#include "minivmm/hw/gmem.h"
+#include "minivmm/hw/irq.h"
 #include "minivmm/virtio.h"
 #include "virtqueue.h"
 

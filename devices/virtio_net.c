@@ -11,17 +11,13 @@
 #include <string.h>
 
 #include "virtio_net.h"
+#include "minivmm/util.h"
 
 #define F(b) VIRTIO_BIT(b)
 #define NET_FEATURES                                                                               \
     (F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS) | F(VIRTIO_NET_F_MRG_RXBUF) |                    \
      F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_CTRL_RX) | F(VIRTIO_NET_F_CTRL_MAC_ADDR))
 #define RING_FEATURES (F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC))
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static uint64_t negotiated(struct virtio_net *vn)
 {

@@ -28,8 +28,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gmem.h"
-#include "irq.h"
+#include "minivmm/hw/gmem.h"
+#include "minivmm/hw/irq.h"
 #include "pfswitch.h"
 #include "virtio_mmio.h"
 

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "virtqueue.h"
+#include "minivmm/util.h"
 
 #define LOAD16(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE16(p, v) __atomic_store_n((p), (uint16_t)(v), __ATOMIC_RELAXED)
@@ -56,7 +57,7 @@ static const char *const error_names[] = {
 
 const char *vq_error_str(enum vq_error err)
 {
-    if ((unsigned)err >= sizeof(error_names) / sizeof(error_names[0]) || !error_names[err])
+    if ((unsigned)err >= ARRAY_SIZE(error_names) || !error_names[err])
         return "unknown error";
     return error_names[err];
 }

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "minivmm/virtio.h"
 
 /* At most this many segments in one chain, direct and indirect together, and this many entries

@@ -25,8 +25,9 @@
 #include <unistd.h>
 
 #include "apisock.h"
-#include "errmsg.h"
+#include "minivmm/errmsg.h"
 #include "vm.h"
+#include "minivmm/util.h"
 
 /* ---- The JSON reader (RFC 8259, restricted to flat objects) ---- */
 
@@ -737,7 +738,7 @@ size_t apisock_handle(const struct apisock_ops *ops, void *opaque, const char *l
         out_error(&o, "%s", err);
     } else {
         const struct apisock_json_member *cmd = apisock_json_get(&j, "cmd");
-        size_t i, nc = sizeof(commands) / sizeof(commands[0]);
+        size_t i, nc = ARRAY_SIZE(commands);
         if (!cmd || cmd->type != APISOCK_JSON_STRING) {
             out_error(&o, "missing \"cmd\" (a string)");
         } else {
@@ -809,7 +810,7 @@ static void vm_op_status(void *opaque, struct apisock_status *st)
                 : paused                                            ? "paused"
                                                                     : "running";
     st->vcpus = a->vm->ncpus;
-    st->uptime_ms = (vm_now_ns() - a->vm->t0_ns) / 1000000;
+    st->uptime_ms = (now_ns() - a->vm->t0_ns) / 1000000;
     st->paused_ms = paused_ns / 1000000;
 }
 
@@ -844,7 +845,7 @@ struct apisock {
     char reply[APISOCK_MAX_REPLY];
 };
 
-static bool write_all(int fd, const char *p, size_t n)
+static bool send_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -882,7 +883,7 @@ static void on_line(void *opaque, const char *line, size_t len, bool oversized)
             return; /* blank line */
         n = apisock_handle(s->ops, s->opaque, line, len, s->reply, sizeof(s->reply));
     }
-    if (!write_all(x->c->fd, s->reply, n))
+    if (!send_all(x->c->fd, s->reply, n))
         x->c->dead = true;
 }
 
@@ -902,7 +903,7 @@ static void accept_conn(struct apisock *s)
             return;
         }
     static const char busy[] = "{\"ok\":false,\"error\":\"too many connections\"}\n";
-    write_all(fd, busy, sizeof(busy) - 1);
+    send_all(fd, busy, sizeof(busy) - 1);
     close(fd);
 }
 

@@ -46,6 +46,7 @@
 #include "benchio.h"
 #include "benchnet.h"
 #include "kvm.h"
+#include "minivmm/util.h"
 
 extern char **environ;
 
@@ -85,13 +86,6 @@ int bench_option_error(int ch, char *const argv[])
     if (ch == ':')
         return bench_usage_error("option '%s' needs a value", argv[optind - 1]);
     return bench_usage_error("unknown option '%s'", argv[optind - 1]);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /* ---- paths ---- */
@@ -402,7 +396,7 @@ static const struct xmode {
     {"pio-ioeventfd", 4, true, false, false}, {"mmio-ioeventfd", 8, true, false, false},
     {"timer", 16, false, true, false},
 };
-#define XMODES (sizeof(xmodes) / sizeof(xmodes[0]))
+#define XMODES (ARRAY_SIZE(xmodes))
 
 struct exits_opts {
     unsigned long iters, wakes, rounds, delta_us;

@@ -38,6 +38,7 @@
 #include "bench.h"
 #include "benchio.h"
 #include "benchnet.h"
+#include "minivmm/util.h"
 
 #define IO_TIMEOUT_MS 300000
 #define CSV_HEADER                                                                                 \
@@ -65,7 +66,7 @@ static const struct iomode {
     {"qemu-ne2000", K_NET, NULL, true, true, 1ul << 20},
     {"qemu-virtio", K_NET, NULL, true, false, 128ul << 20},
 };
-#define NMODES (sizeof(modes) / sizeof(modes[0]))
+#define NMODES (ARRAY_SIZE(modes))
 #define NOURS 5 /* modes[0..NOURS) are minivmm's */
 
 struct io_opts {

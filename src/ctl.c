@@ -17,6 +17,7 @@
 #include "apisock.h"
 #include "cmdline.h"
 #include "ctl.h"
+#include "minivmm/util.h"
 
 const char *const ctl_help =
     "minivmm ctl [--json] PATH COMMAND: control a VM started with --api-sock PATH.\n"
@@ -71,7 +72,7 @@ static int build_request(char **w, int n, char *req, size_t size)
         return 0;
     }
     static const char *const simple[] = {"pause", "resume", "stop", "status"};
-    for (size_t i = 0; n == 1 && i < sizeof(simple) / sizeof(simple[0]); i++)
+    for (size_t i = 0; n == 1 && i < ARRAY_SIZE(simple); i++)
         if (strcmp(w[0], simple[i]) == 0) {
             snprintf(req, size, "{\"cmd\":\"%s\"}\n", simple[i]);
             return 0;
@@ -190,7 +191,7 @@ int ctl_main(int argc, char **argv)
             return 0;
         } else if (!path) {
             path = argv[i];
-        } else if (nw < (int)(sizeof(words) / sizeof(words[0]))) {
+        } else if (nw < (int)(ARRAY_SIZE(words))) {
             words[nw++] = argv[i];
         } else {
             return fail("too many words");

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "elf_loader.h"
-#include "errmsg.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 
 #define ELF_LOADER_MAX_FILE (512ull << 20)
 

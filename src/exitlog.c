@@ -16,7 +16,7 @@
  * its memory use does not grow with the file. It trusts nothing in the file: every length is
  * checked before it is used and every name is force-terminated.
  */
-#include "errmsg.h"
+#include "minivmm/errmsg.h"
 #include "exitlog.h"
 
 #include <errno.h>
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "minivmm/abi.h"
+#include "minivmm/util.h"
 
 #define HDR_FIXED 32 /* magic .. ndevs */
 #define HDR_DEV 44   /* one device entry without its registers */
@@ -54,41 +55,6 @@
 #ifndef KVM_EXIT_TDX
 #define KVM_EXIT_TDX 40
 #endif
-
-/* ---- little-endian packing ---- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 /* Copies a C string into a fixed field: at most len-1 chars, NUL-padded. */
 static void put_name(uint8_t *p, const char *s, size_t len)
@@ -154,7 +120,7 @@ static const char *const reason_names[] = {
 
 const char *exitlog_reason_name(uint32_t reason)
 {
-    if (reason < sizeof(reason_names) / sizeof(reason_names[0]) && reason_names[reason])
+    if (reason < ARRAY_SIZE(reason_names) && reason_names[reason])
         return reason_names[reason];
     return "UNKNOWN";
 }
@@ -163,7 +129,7 @@ static const char *const phase_names[] = MINIVMM_PHASE_NAMES;
 
 const char *exitlog_phase_name(uint32_t code)
 {
-    if (code < sizeof(phase_names) / sizeof(phase_names[0]) && phase_names[code][0])
+    if (code < ARRAY_SIZE(phase_names) && phase_names[code][0])
         return phase_names[code];
     return NULL;
 }
@@ -287,23 +253,6 @@ struct exitlog {
     uint8_t buf[BUF_SIZE];
 };
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (w == 0)
-            return -EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Called with log->lock held. */
 static void flush_locked(struct exitlog *log)
 {
@@ -351,24 +300,24 @@ static int write_header(int fd, const struct exitlog_busmap *map, unsigned ncpus
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     memcpy(h, EXITLOG_MAGIC, 8);
-    put32(h + 8, EXITLOG_VERSION);
-    put32(h + 12, (uint32_t)n);
-    put64(h + 16, (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec);
-    put32(h + 24, ncpus);
-    put32(h + 28, map ? map->ndevs : 0);
+    put_le32(h + 8, EXITLOG_VERSION);
+    put_le32(h + 12, (uint32_t)n);
+    put_le64(h + 16, (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec);
+    put_le32(h + 24, ncpus);
+    put_le32(h + 28, map ? map->ndevs : 0);
     uint8_t *p = h + HDR_FIXED;
     for (unsigned i = 0; map && i < map->ndevs; i++) {
         const struct exitlog_dev *d = &map->devs[i];
 
         p[0] = d->space;
         p[1] = (uint8_t)d->nregs;
-        put16(p + 2, 0);
-        put64(p + 4, d->base);
-        put64(p + 12, d->size);
+        put_le16(p + 2, 0);
+        put_le64(p + 4, d->base);
+        put_le64(p + 12, d->size);
         put_name(p + 20, d->name, EXITLOG_NAME_MAX);
         p += HDR_DEV;
         for (unsigned r = 0; r < d->nregs; r++) {
-            put32(p, d->regs[r].off);
+            put_le32(p, d->regs[r].off);
             put_name(p + 4, d->regs[r].rd, EXITLOG_REGNAME_MAX);
             put_name(p + 4 + EXITLOG_REGNAME_MAX, d->regs[r].wr, EXITLOG_REGNAME_MAX);
             p += HDR_REG;
@@ -497,18 +446,18 @@ void exitlog_exit(struct exitlog *log, const struct exitlog_exit *rec)
         text_exit(log, rec);
         return;
     }
-    put16(b, EXITLOG_REC_EXIT);
-    put16(b + 2, REC_EXIT_SIZE);
-    put64(b + 4, rec->t_ns);
-    put32(b + 12, rec->vcpu);
-    put32(b + 16, rec->reason);
-    put64(b + 20, rec->addr);
+    put_le16(b, EXITLOG_REC_EXIT);
+    put_le16(b + 2, REC_EXIT_SIZE);
+    put_le64(b + 4, rec->t_ns);
+    put_le32(b + 12, rec->vcpu);
+    put_le32(b + 16, rec->reason);
+    put_le64(b + 20, rec->addr);
     b[28] = rec->size;
     b[29] = rec->dir;
     b[30] = rec->space;
     b[31] = rec->flags;
-    put64(b + 32, rec->value);
-    put64(b + 40, rec->handle_ns);
+    put_le64(b + 32, rec->value);
+    put_le64(b + 40, rec->handle_ns);
     append(log, b, sizeof(b));
 }
 
@@ -528,12 +477,12 @@ void exitlog_marker(struct exitlog *log, const struct exitlog_marker *rec)
         append(log, line, strlen(line));
         return;
     }
-    put16(b, EXITLOG_REC_MARKER);
-    put16(b + 2, REC_MARKER_SIZE);
-    put64(b + 4, rec->t_ns);
-    put32(b + 12, rec->vcpu);
-    put32(b + 16, rec->code);
-    put32(b + 20, 0);
+    put_le16(b, EXITLOG_REC_MARKER);
+    put_le16(b + 2, REC_MARKER_SIZE);
+    put_le64(b + 4, rec->t_ns);
+    put_le32(b + 12, rec->vcpu);
+    put_le32(b + 16, rec->code);
+    put_le32(b + 20, 0);
     append(log, b, sizeof(b));
 }
 
@@ -551,12 +500,12 @@ void exitlog_stat(struct exitlog *log, const struct exitlog_stat *rec)
         append(log, line, strlen(line));
         return;
     }
-    put16(b, EXITLOG_REC_STATS);
-    put16(b + 2, REC_STATS_SIZE);
-    put64(b + 4, rec->t_ns);
-    put32(b + 12, rec->vcpu);
+    put_le16(b, EXITLOG_REC_STATS);
+    put_le16(b + 2, REC_STATS_SIZE);
+    put_le64(b + 4, rec->t_ns);
+    put_le32(b + 12, rec->vcpu);
     put_name(b + 16, rec->name, EXITLOG_STATNAME_MAX);
-    put64(b + 64, rec->value);
+    put_le64(b + 64, rec->value);
     append(log, b, sizeof(b));
 }
 
@@ -628,17 +577,17 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
         errmsg_set(err, errlen, "%s: not a minivmm exit log (too short)", path);
         return -EINVAL;
     }
-    info->version = get32(h + 8);
+    info->version = get_le32(h + 8);
     if (info->version != EXITLOG_VERSION) {
         errmsg_set(err, errlen,
                "%s: exit log version %" PRIu32 " not supported (this minivmm reads version %d)",
                path, info->version, EXITLOG_VERSION);
         return -ENOTSUP;
     }
-    uint32_t header_bytes = get32(h + 12);
-    info->start_realtime_ns = get64(h + 16);
-    info->ncpus = get32(h + 24);
-    uint32_t ndevs = get32(h + 28);
+    uint32_t header_bytes = get_le32(h + 12);
+    info->start_realtime_ns = get_le64(h + 16);
+    info->ncpus = get_le32(h + 24);
+    uint32_t ndevs = get_le32(h + 28);
     if (ndevs > EXITLOG_MAX_DEVS) {
         errmsg_set(err, errlen, "%s: corrupt exit log header (%" PRIu32 " devices, at most %d)", path,
                ndevs, EXITLOG_MAX_DEVS);
@@ -658,8 +607,8 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
         off += HDR_DEV;
         d->space = b[0];
         d->nregs = b[1];
-        d->base = get64(b + 4);
-        d->size = get64(b + 12);
+        d->base = get_le64(b + 4);
+        d->size = get_le64(b + 12);
         get_name(d->name, b + 20, EXITLOG_NAME_MAX);
         if (d->space != EXITLOG_SPACE_PIO && d->space != EXITLOG_SPACE_MMIO) {
             errmsg_set(err, errlen, "%s: corrupt exit log header (device %" PRIu32 ": space %u)", path,
@@ -679,7 +628,7 @@ static int read_header(FILE *fp, const char *path, struct exitlog_info *info, ch
             if (r != 0)
                 goto err_read;
             off += HDR_REG;
-            d->regs[k].off = get32(b);
+            d->regs[k].off = get_le32(b);
             get_name(d->regs[k].rd, b + 4, EXITLOG_REGNAME_MAX);
             get_name(d->regs[k].wr, b + 4 + EXITLOG_REGNAME_MAX, EXITLOG_REGNAME_MAX);
         }
@@ -723,16 +672,16 @@ static void dispatch(const uint8_t *b, uint16_t type, const struct exitlog_visit
     switch (type) {
     case EXITLOG_REC_EXIT: {
         struct exitlog_exit e = {
-            .t_ns = get64(b + 4),
-            .vcpu = get32(b + 12),
-            .reason = get32(b + 16),
-            .addr = get64(b + 20),
+            .t_ns = get_le64(b + 4),
+            .vcpu = get_le32(b + 12),
+            .reason = get_le32(b + 16),
+            .addr = get_le64(b + 20),
             .size = b[28],
             .dir = b[29],
             .space = b[30],
             .flags = b[31],
-            .value = get64(b + 32),
-            .handle_ns = get64(b + 40),
+            .value = get_le64(b + 32),
+            .handle_ns = get_le64(b + 40),
         };
         if (v && v->exit)
             v->exit(opaque, &e);
@@ -740,9 +689,9 @@ static void dispatch(const uint8_t *b, uint16_t type, const struct exitlog_visit
     }
     case EXITLOG_REC_MARKER: {
         struct exitlog_marker m = {
-            .t_ns = get64(b + 4),
-            .vcpu = get32(b + 12),
-            .code = get32(b + 16),
+            .t_ns = get_le64(b + 4),
+            .vcpu = get_le32(b + 12),
+            .code = get_le32(b + 16),
         };
         if (v && v->marker)
             v->marker(opaque, &m);
@@ -750,9 +699,9 @@ static void dispatch(const uint8_t *b, uint16_t type, const struct exitlog_visit
     }
     case EXITLOG_REC_STATS: {
         struct exitlog_stat s = {
-            .t_ns = get64(b + 4),
-            .vcpu = get32(b + 12),
-            .value = get64(b + 64),
+            .t_ns = get_le64(b + 4),
+            .vcpu = get_le32(b + 12),
+            .value = get_le64(b + 64),
         };
         get_name(s.name, b + 16, EXITLOG_STATNAME_MAX);
         if (v && v->stat)
@@ -815,8 +764,8 @@ int exitlog_read(const char *path, struct exitlog_info *info, const struct exitl
             }
             break;
         }
-        uint16_t type = get16(rec);
-        uint16_t bytes = get16(rec + 2);
+        uint16_t type = get_le16(rec);
+        uint16_t bytes = get_le16(rec + 2);
         size_t fixed = rec_fixed_size(type);
         if (bytes < REC_PREFIX || bytes < fixed) {
             errmsg_set(err, errlen, "%s: corrupt record at offset %" PRIu64, path, off);

@@ -44,7 +44,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
 
 #define EXITLOG_MAGIC "MVMMXLOG"
 #define EXITLOG_VERSION 1

@@ -17,7 +17,7 @@
  * as a table, CSV or JSON, so the formats cannot drift apart; ports and addresses are hex
  * strings ("0x3f8") in all three.
  */
-#include "errmsg.h"
+#include "minivmm/errmsg.h"
 #include "exitreport.h"
 
 #include <errno.h>
@@ -39,6 +39,7 @@
 #include "cmdline.h"
 #include "exitsum.h"
 #include "kvmstats.h"
+#include "minivmm/util.h"
 
 #define NREASONS EXITSUM_MAX_REASONS /* reasons[NREASONS] holds reasons beyond the table */
 #define TABLE_MAX_STAT_CPUS 8        /* per-vCPU columns of KVM's counts in the table format */
@@ -1270,7 +1271,7 @@ static void print_log_info(struct out *o, const struct exitreport *r)
         in->truncated ? cell_u(in->trunc_offset) : CELL_NONE,
     };
 
-    out_begin(o, "log", NULL, cols, sizeof(cols) / sizeof(cols[0]), true);
+    out_begin(o, "log", NULL, cols, ARRAY_SIZE(cols), true);
     out_row(o, c);
     out_end(o);
 }
@@ -1294,7 +1295,7 @@ static void print_filters(struct out *o, const struct exitreport *r)
         r->o.timeline_ns ? cell_u(r->o.timeline_ns) : CELL_NONE,
     };
 
-    out_begin(o, "filters", NULL, cols, sizeof(cols) / sizeof(cols[0]), true);
+    out_begin(o, "filters", NULL, cols, ARRAY_SIZE(cols), true);
     out_row(o, c);
     out_end(o);
 }
@@ -1314,7 +1315,7 @@ static void print_reasons(struct out *o, struct exitreport *r)
 
     sort_times(r);
     out_begin(o, "reasons", "exit reasons (handling: KVM_RUN's return to the next KVM_RUN):", cols,
-              sizeof(cols) / sizeof(cols[0]), false);
+              ARRAY_SIZE(cols), false);
     for (unsigned k = 0; k < n; k++) {
         const struct reason_stat *rs = &r->reasons[order[k]];
         char name[32];
@@ -1369,7 +1370,7 @@ static void print_addrs(struct out *o, const struct exitreport *r)
     size_t shown =
         o->fmt == EXITREPORT_TABLE && n > EXITREPORT_TOP_ADDRS ? EXITREPORT_TOP_ADDRS : n;
     out_begin(o, "addresses", "top ports and MMIO addresses (named from the log's bus map):", cols,
-              sizeof(cols) / sizeof(cols[0]), false);
+              ARRAY_SIZE(cols), false);
     for (size_t i = 0; i < shown; i++) {
         uint8_t space = (uint8_t)v[i]->k2, dir = (uint8_t)(v[i]->k2 >> 8);
         uint64_t addr = v[i]->k1;
@@ -1411,7 +1412,7 @@ static void print_vcpus(struct out *o, const struct exitreport *r)
         o->err = -ENOMEM;
         return;
     }
-    out_begin(o, "vcpus", "vCPUs:", cols, sizeof(cols) / sizeof(cols[0]), false);
+    out_begin(o, "vcpus", "vCPUs:", cols, ARRAY_SIZE(cols), false);
     for (size_t i = 0; i < n; i++) {
         struct cell c[1 + NTALLY_COLS] = {cell_u(v[i]->k1)};
 
@@ -1435,7 +1436,7 @@ static void print_devices(struct out *o, const struct exitreport *r)
 
     out_begin(o, "devices",
               "devices (PIO and MMIO exits by the bus-map device at the address):", cols,
-              sizeof(cols) / sizeof(cols[0]), false);
+              ARRAY_SIZE(cols), false);
     for (unsigned i = 0; i <= map->ndevs; i++) {
         bool none = i == map->ndevs;
         const struct exitlog_dev *d = none ? NULL : &map->devs[i];
@@ -1474,7 +1475,7 @@ static void print_phases(struct out *o, const struct exitreport *r)
     out_begin(o, "phases",
               "boot phases (each row: from the previous marker to this one; times since the "
               "vCPUs started):",
-              cols, sizeof(cols) / sizeof(cols[0]), false);
+              cols, ARRAY_SIZE(cols), false);
     for (size_t i = 0; i <= r->nmarkers && r->nmarkers; i++) {
         const struct tally *t = &r->phases[i];
         const struct exitlog_marker *m = i < r->nmarkers ? &r->markers[i].m : NULL;
@@ -1532,7 +1533,7 @@ static const struct kvm_pair {
      "which minivmm does not log"},
     {"request_irq_exits", KVM_EXIT_IRQ_WINDOW_OPEN, "IRQ-window exits", NULL, NULL},
 };
-#define NPAIRS (sizeof(kvm_pairs) / sizeof(kvm_pairs[0]))
+#define NPAIRS (ARRAY_SIZE(kvm_pairs))
 #define MAX_NOTES (2 * NPAIRS)
 #define NOTE_LEN 512
 
@@ -1688,7 +1689,7 @@ static void print_kvm(struct out *o, const struct exitreport *r)
                       "reason, device or time.\n");
     else
         out_begin(o, o->fmt == EXITREPORT_JSON ? NULL : "kvm_compare",
-                  "KVM's counts beside minivmm's:", ccols, sizeof(ccols) / sizeof(ccols[0]), false);
+                  "KVM's counts beside minivmm's:", ccols, ARRAY_SIZE(ccols), false);
     for (size_t k = 0; k < NPAIRS && compared; k++) {
         const struct kvm_pair *p = &kvm_pairs[k];
         const struct kname *kn = kname_find(r, p->stat);
@@ -2072,21 +2073,6 @@ static void write_plot_script(const struct exitreport *r, FILE *f, const char *p
         gp_str(f, reason_label(order[j], label, sizeof(label)));
     }
     fputs("\nunset multiplot\nset output\n", f);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? -errno : -EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static int not_found(const char *prog, char *err, size_t errlen)

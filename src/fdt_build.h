@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "minivmm/memmap.h"
 
 /* One NIC: its VFs use virtio-mmio windows first..first+nvfs-1 (memmap.h). */

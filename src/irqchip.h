@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "ioapic.h"
-#include "irq.h"
+#include "minivmm/hw/irq.h"
 #include "kvm.h"
 
 struct irqchip {

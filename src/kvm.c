@@ -23,6 +23,7 @@
 #endif
 
 #include "kvm.h"
+#include "minivmm/util.h"
 
 struct cap {
     int id;
@@ -75,7 +76,7 @@ int kvm_open(struct kvm *kvm, enum kvm_irqchip_mode mode, char *err, size_t errl
         ret = fail(err, errlen, -ENOTSUP, "KVM: unsupported API version", d);
         goto err_close;
     }
-    for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
         const struct cap *c = &required_caps[i];
         if ((c->split_only && mode != KVM_IRQCHIP_SPLIT) ||
             (c->kernel_only && mode != KVM_IRQCHIP_KERNEL))

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 
 enum kvm_irqchip_mode { KVM_IRQCHIP_SPLIT, KVM_IRQCHIP_KERNEL };
 

@@ -41,6 +41,7 @@
 #include "pvh.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "minivmm/util.h"
 
 #define MINIVMM_VERSION "0.1.0"
 
@@ -286,7 +287,7 @@ static uint64_t exits_so_far(struct vm *vm, uint64_t *by_reason)
 static void on_phase(void *opaque, unsigned vcpu, uint8_t code)
 {
     struct vm *vm = opaque;
-    struct exitlog_marker m = {.t_ns = vm_now_ns() - vm->t0_ns, .vcpu = vcpu, .code = code};
+    struct exitlog_marker m = {.t_ns = now_ns() - vm->t0_ns, .vcpu = vcpu, .code = code};
     pthread_mutex_lock(&vm->marker_lock);
     exitsum_add_marker(&vm->markers, &m, exits_so_far(vm, NULL));
     if (code == MINIVMM_PHASE_XFER_START || code == MINIVMM_PHASE_XFER_DONE) {
@@ -334,7 +335,7 @@ static int register_devices(struct vm *vm, char *err, size_t errlen)
         {"ioapic", BUS_MMIO, MEMMAP_IOAPIC_BASE, MEMMAP_IOAPIC_SIZE, &ioapic_bus_ops,
          &vm->ic.ioapic, ioapic_regs, ioapic_nregs},
     };
-    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
         /* With KVM's full irqchip the IOAPIC lives in KVM. */
         if (strcmp(devs[i].name, "ioapic") == 0 && vm->ic.mode != KVM_IRQCHIP_SPLIT)
             continue;
@@ -362,7 +363,7 @@ static int write_file(const char *path, const void *buf, size_t len)
 /* One live-view line: exits per second by reason since the previous line. */
 static void live_view(struct vm *vm, uint64_t *prev, uint64_t *prev_ns)
 {
-    uint64_t now[EXITSUM_MAX_REASONS + 1], t = vm_now_ns();
+    uint64_t now[EXITSUM_MAX_REASONS + 1], t = now_ns();
     uint64_t total = exits_so_far(vm, now), prev_total = 0;
     double dt = (double)(t - *prev_ns) / 1e9;
     char line[512];
@@ -394,7 +395,7 @@ static void wait_for_stop(struct vm *vm, int sig_fd, double interval)
     uint64_t next_ns = vm->t0_ns + (uint64_t)(interval * 1e9);
     for (;;) {
         if (interval > 0) {
-            uint64_t t = vm_now_ns();
+            uint64_t t = now_ns();
             if (t >= next_ns) {
                 live_view(vm, prev, &prev_ns);
                 next_ns += (uint64_t)(interval * 1e9);
@@ -403,8 +404,8 @@ static void wait_for_stop(struct vm *vm, int sig_fd, double interval)
             }
             /* A line slower than the interval leaves next_ns in the past: wait 0 ms then,
              * never a wrapped (huge or negative, i.e. endless) timeout. */
-            uint64_t now_ns = vm_now_ns();
-            timeout_ms = next_ns > now_ns ? (int)((next_ns - now_ns) / 1000000) + 1 : 0;
+            uint64_t t_now = now_ns();
+            timeout_ms = next_ns > t_now ? (int)((next_ns - t_now) / 1000000) + 1 : 0;
         }
         int r = poll(p, 2, timeout_ms);
         if (r < 0 && errno == EINTR)
@@ -429,7 +430,7 @@ static void wait_for_stop(struct vm *vm, int sig_fd, double interval)
  * the summary, printed beside our counts. */
 static const char *const kvm_stat_names[] = {"exits", "io_exits", "mmio_exits",
                                              "halt_exits", "irq_exits", "insn_emulation"};
-#define NR_KVM_STATS (sizeof(kvm_stat_names) / sizeof(kvm_stat_names[0]))
+#define NR_KVM_STATS (ARRAY_SIZE(kvm_stat_names))
 
 struct kvm_stat_ctx {
     struct vm *vm;
@@ -458,7 +459,7 @@ static void collect_kvm_stats(struct vm *vm, struct kvm_stat_ctx *c)
 {
     memset(c, 0, sizeof(*c));
     c->vm = vm;
-    c->t_ns = vm_now_ns() - vm->t0_ns;
+    c->t_ns = now_ns() - vm->t0_ns;
     if (!vm->kvm.has_stats)
         return;
     for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -703,7 +704,7 @@ static int cmd_run(int argc, char **argv)
         snprintf(err, sizeof(err), "console: cannot start: %s", strerror(-ret));
         goto err_print_vcpus;
     }
-    vm->t0_ns = vm_now_ns();
+    vm->t0_ns = now_ns();
     for (unsigned i = 0; i < vm->ncpus; i++) {
         ret = vcpu_start(&vm->vcpus[i]);
         if (ret) {
@@ -719,7 +720,7 @@ static int cmd_run(int argc, char **argv)
 
     /* 10. Run until the guest exits, crashes, or we are told to stop. */
     wait_for_stop(vm, sig_fd, o.stats_interval);
-    uint64_t wall = vm_now_ns() - vm->t0_ns;
+    uint64_t wall = now_ns() - vm->t0_ns;
 
     /* 11. Tear down in reverse; the control socket first, as its commands kick the vCPUs. */
     apisock_destroy(api);

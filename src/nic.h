@@ -24,9 +24,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
 #include "fdt_build.h"
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "irqchip.h"
 
 struct nics;

@@ -23,6 +23,7 @@
 
 #include "minivmm/abi.h"
 #include "nicopt.h"
+#include "minivmm/util.h"
 
 const char *const nicopt_help =
     "  --nic vfs=N[,uplink=U][,mac=BASE][,notify=ioeventfd|exit][,event_idx=on|off]\n"
@@ -95,7 +96,7 @@ static const struct key keys[] = {
     {"max_tx_rate", true, K_UINT, VFC(max_tx_rate), 0, 1000000,
      "a rate in Mbit/s (0-1000000, 0 = unlimited)", NULL},
 };
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define NKEYS (ARRAY_SIZE(keys))
 #define KEY_VFS 0 /* keys[0]: the one required key */
 
 _Static_assert(sizeof(enum nic_notify) == sizeof(unsigned),
@@ -263,7 +264,7 @@ static int set_value(struct parse *ps, const struct key *k, const char *key, con
         unsigned x;
         bool good = false;
         if (!parse_dec(v, &x))
-            for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+            for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
                 good |= ok[i] == x;
         if (!good)
             return fail(ps, "%s: '%s' is not an NE2000 IRQ (3, 5, 7, 9, 10, 11, 12 or 15)", key,

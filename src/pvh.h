@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 
 /* Selectors of the flat GDT the VMM writes at MEMMAP_GDT. */
 #define PVH_GDT_CODE32 0x08

@@ -20,6 +20,7 @@
 #include "exitlog.h"
 #include "pvh.h"
 #include "vcpu.h"
+#include "minivmm/util.h"
 
 #define KICK_SIGNAL SIGUSR1
 
@@ -388,7 +389,7 @@ static void *vcpu_thread(void *arg)
             continue;
         }
         int r = ioctl(v->fd, KVM_RUN, 0);
-        uint64_t t_ret = vm_now_ns();
+        uint64_t t_ret = now_ns();
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 v->run->immediate_exit = 0;
@@ -400,7 +401,7 @@ static void *vcpu_thread(void *arg)
         }
         struct exitlog_exit rec = {.reason = v->run->exit_reason, .space = EXITLOG_SPACE_NONE};
         bool go_on = handle_exit(v, &rec);
-        record(v, &rec, t_ret, vm_now_ns());
+        record(v, &rec, t_ret, now_ns());
         if (!go_on)
             break;
     }

@@ -14,13 +14,7 @@
 
 #include "vcpu.h"
 #include "vm.h"
-
-uint64_t vm_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "minivmm/util.h"
 
 void vm_stop(struct vm *vm, int status)
 {
@@ -57,7 +51,7 @@ int vm_pause(struct vm *vm)
         return -ESHUTDOWN;
     }
     if (!vm->paused) {
-        vm->pause_t0_ns = vm_now_ns();
+        vm->pause_t0_ns = now_ns();
         __atomic_store_n(&vm->paused, true, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&vm->pause_lock);
@@ -80,7 +74,7 @@ int vm_resume(struct vm *vm)
 {
     pthread_mutex_lock(&vm->pause_lock);
     if (vm->paused) {
-        vm->paused_ns += vm_now_ns() - vm->pause_t0_ns;
+        vm->paused_ns += now_ns() - vm->pause_t0_ns;
         __atomic_store_n(&vm->paused, false, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&vm->pause_cond);
     }
@@ -102,7 +96,7 @@ void vm_park(struct vm *vm)
 uint64_t vm_paused_ns(struct vm *vm, bool *paused)
 {
     pthread_mutex_lock(&vm->pause_lock);
-    uint64_t ns = vm->paused_ns + (vm->paused ? vm_now_ns() - vm->pause_t0_ns : 0);
+    uint64_t ns = vm->paused_ns + (vm->paused ? now_ns() - vm->pause_t0_ns : 0);
     *paused = vm->paused;
     pthread_mutex_unlock(&vm->pause_lock);
     return ns;

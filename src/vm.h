@@ -12,12 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
 #include "console.h"
 #include "exitlog.h"
 #include "exitport.h"
 #include "exitsum.h"
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "irqchip.h"
 #include "kvm.h"
 #include "phaseport.h"
@@ -76,8 +76,6 @@ struct vm {
 
 /* Requests the VM to stop with `status`; the first request wins. Safe from any thread. */
 void vm_stop(struct vm *vm, int status);
-/* Monotonic ns. */
-uint64_t vm_now_ns(void);
 
 /* Pausing (the control socket's pause/resume). vm_pause() kicks every vCPU out of KVM_RUN and
  * returns once all of them are parked in vm_park(), so no guest code runs; vm_resume() lets

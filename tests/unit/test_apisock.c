@@ -18,6 +18,7 @@
 
 #include "apisock.h"
 #include "ck_loop.h"
+#include "minivmm/util.h"
 
 /* ---- The reader ---- */
 
@@ -127,7 +128,7 @@ START_TEST(json_arrays)
     ck_assert_int_eq(apisock_json_array_next(a, &pos, &e, err, sizeof(err)), 0);
     const char *bad[] = {"{\"a\":[1]}", "{\"a\":[{}}", "{\"a\":[[]]}", "{\"a\":[{\"b\":[]}]}",
                          "{\"a\":[{},]}"};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
         ck_assert_msg(apisock_json_parse(bad[i], strlen(bad[i]), true, &j, err, sizeof(err)),
                       "'%s' parsed", bad[i]);
 }
@@ -579,8 +580,8 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("apisock");
     TCase *tc = tcase_create("json");
-    tcase_add_loop_test(tc, json_good, 0, sizeof(goods) / sizeof(goods[0]));
-    tcase_add_loop_test(tc, json_bad, 0, sizeof(bads) / sizeof(bads[0]));
+    tcase_add_loop_test(tc, json_good, 0, ARRAY_SIZE(goods));
+    tcase_add_loop_test(tc, json_bad, 0, ARRAY_SIZE(bads));
     tcase_add_test(tc, json_values);
     tcase_add_test(tc, json_arrays);
     tcase_add_test(tc, json_str_escapes);
@@ -594,7 +595,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cmd_status_pause_resume_stop);
     tcase_add_test(tc, cmd_vf_list);
     tcase_add_test(tc, cmd_vf_set);
-    tcase_add_loop_test(tc, cmd_error, 0, sizeof(cmd_errors) / sizeof(cmd_errors[0]));
+    tcase_add_loop_test(tc, cmd_error, 0, ARRAY_SIZE(cmd_errors));
     suite_add_tcase(s, tc);
     tc = tcase_create("fuzz");
     tcase_add_checked_fixture(tc, setup, NULL);

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
+#include "minivmm/util.h"
 
 /* What a recording device saw on its last access. */
 struct rec {
@@ -498,7 +499,7 @@ START_TEST(test_reg_names_none)
 }
 END_TEST
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define N(a) ((int)(ARRAY_SIZE(a)))
 
 static Suite *bus_suite(void)
 {

@@ -16,8 +16,9 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "minivmm/util.h"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define N(a) ((int)(ARRAY_SIZE(a)))
 #define SENTINEL 0x5a5a5a5a5a5a5a5aull
 
 /* ---- sizes ---- */

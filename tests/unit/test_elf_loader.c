@@ -21,9 +21,10 @@
 #include <unistd.h>
 
 #include "elf_loader.h"
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
+#include "minivmm/util.h"
 
 #define RAM_SIZE (16ull << 20)
 #define JUNK 0xa5
@@ -710,7 +711,7 @@ static const struct bad_case {
     {"no PT_LOAD", CBOTH, m_no_loads, -ENOEXEC, "no loadable segments"},
 };
 
-#define NBAD ((int)(sizeof(bad_cases) / sizeof(bad_cases[0])))
+#define NBAD ((int)(ARRAY_SIZE(bad_cases)))
 
 /* The (case, class) pairs to run, filled in before the suite starts. */
 static struct {

@@ -27,6 +27,7 @@
 #include "exitlog.h"
 #include "exitsum.h"
 #include "minivmm/abi.h"
+#include "minivmm/util.h"
 
 /* ---- helpers ---- */
 
@@ -77,18 +78,6 @@ static uint8_t *read_whole(const char *path, size_t *n)
     fclose(f);
     *n = (size_t)sz;
     return p;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -667,15 +656,15 @@ START_TEST(test_unknown_record_skipped)
     size_t k = 0;
     memcpy(q, p, hdr + 24);
     k = hdr + 24;
-    put16(q + k, 99);
-    put16(q + k + 2, 10);
+    put_le16(q + k, 99);
+    put_le16(q + k + 2, 10);
     memset(q + k + 4, 0xee, 6);
     k += 10;
-    put16(q + k, 200);
-    put16(q + k + 2, 4);
+    put_le16(q + k, 200);
+    put_le16(q + k + 2, 4);
     k += 4;
     memcpy(q + k, p + hdr + 24, 48);
-    put16(q + k + 2, 56);
+    put_le16(q + k + 2, 56);
     memset(q + k + 48, 0x77, 8);
     k += 56;
     memcpy(q + k, p + hdr + 24 + 48, n - hdr - 24 - 48);
@@ -794,10 +783,10 @@ START_TEST(test_error_version)
     tmp_path(path, sizeof(path));
     write_small_log(path, NULL);
     uint8_t *p = read_whole(path, &n);
-    put32(p + 8, 2);
+    put_le32(p + 8, 2);
     write_file(path, p, n);
     expect_error(path, -ENOTSUP, "exit log version 2 not supported (this minivmm reads version 1)");
-    put32(p + 8, 0);
+    put_le32(p + 8, 0);
     write_file(path, p, n);
     expect_error(path, -ENOTSUP, "exit log version 0 not supported (this minivmm reads version 1)");
     free(p);
@@ -815,29 +804,29 @@ START_TEST(test_error_corrupt_record)
     uint8_t *p = read_whole(path, &n);
 
     /* Second record (an exit at hdr+24) claims 3 bytes: shorter than its own prefix. */
-    put16(p + hdr + 24 + 2, 3);
+    put_le16(p + hdr + 24 + 2, 3);
     write_file(path, p, n);
     snprintf(want, sizeof(want), "corrupt record at offset %zu", hdr + 24);
     expect_error(path, -EINVAL, want);
     /* ... or 47 bytes, one short of an exit record. */
-    put16(p + hdr + 24 + 2, 47);
+    put_le16(p + hdr + 24 + 2, 47);
     write_file(path, p, n);
     expect_error(path, -EINVAL, want);
     /* An unknown type with bytes 0 would loop forever if accepted. */
-    put16(p + hdr + 24, 1234);
-    put16(p + hdr + 24 + 2, 0);
+    put_le16(p + hdr + 24, 1234);
+    put_le16(p + hdr + 24 + 2, 0);
     write_file(path, p, n);
     expect_error(path, -EINVAL, want);
     /* A stat record of 71 bytes (last record). */
-    put16(p + hdr + 24, 1);
-    put16(p + hdr + 24 + 2, 48);
-    put16(p + n - 72 + 2, 71);
+    put_le16(p + hdr + 24, 1);
+    put_le16(p + hdr + 24 + 2, 48);
+    put_le16(p + n - 72 + 2, 71);
     write_file(path, p, n);
     snprintf(want, sizeof(want), "corrupt record at offset %zu", n - 72);
     expect_error(path, -EINVAL, want);
     /* A marker of 23 bytes (first record). */
-    put16(p + n - 72 + 2, 72);
-    put16(p + hdr + 2, 23);
+    put_le16(p + n - 72 + 2, 72);
+    put_le16(p + hdr + 2, 23);
     write_file(path, p, n);
     snprintf(want, sizeof(want), "corrupt record at offset %zu", hdr);
     expect_error(path, -EINVAL, want);
@@ -858,27 +847,27 @@ START_TEST(test_error_header)
 
     /* header_bytes one too large or too small. */
     memcpy(q, p, n);
-    put32(q + 12, (uint32_t)hdr + 1);
+    put_le32(q + 12, (uint32_t)hdr + 1);
     write_file(path, q, n);
     snprintf(want, sizeof(want),
              "corrupt exit log header (header_bytes %zu does not match its bus map)", hdr + 1);
     expect_error(path, -EINVAL, want);
-    put32(q + 12, (uint32_t)hdr - 1);
+    put_le32(q + 12, (uint32_t)hdr - 1);
     write_file(path, q, n);
     snprintf(want, sizeof(want),
              "corrupt exit log header (header_bytes %zu does not match its bus map)", hdr - 1);
     expect_error(path, -EINVAL, want);
-    put32(q + 12, 0);
+    put_le32(q + 12, 0);
     write_file(path, q, n);
     expect_error(path, -EINVAL,
                  "corrupt exit log header (header_bytes 0 does not match its bus map)");
 
     /* Too many devices. */
     memcpy(q, p, n);
-    put32(q + 28, EXITLOG_MAX_DEVS + 1);
+    put_le32(q + 28, EXITLOG_MAX_DEVS + 1);
     write_file(path, q, n);
     expect_error(path, -EINVAL, "corrupt exit log header (65 devices, at most 64)");
-    put32(q + 28, UINT32_MAX);
+    put_le32(q + 28, UINT32_MAX);
     write_file(path, q, n);
     expect_error(path, -EINVAL, "corrupt exit log header (4294967295 devices, at most 64)");
 
@@ -1014,12 +1003,12 @@ START_TEST(test_fuzz_random)
         /* Half of them get a plausible header so the fuzzing reaches the records. */
         if (iter % 2 && n >= 32) {
             memcpy(buf, EXITLOG_MAGIC, 8);
-            put32(buf + 8, 1);
-            put32(buf + 28, (uint32_t)(rnd() % 3));
-            put32(buf + 12, (uint32_t)(32 + rnd() % 400));
+            put_le32(buf + 8, 1);
+            put_le32(buf + 28, (uint32_t)(rnd() % 3));
+            put_le32(buf + 12, (uint32_t)(32 + rnd() % 400));
             if (iter % 4 == 1) {
-                put32(buf + 28, 0);
-                put32(buf + 12, 32);
+                put_le32(buf + 28, 0);
+                put_le32(buf + 12, 32);
             }
         }
         mem_write(fd, buf, n);
@@ -1651,10 +1640,10 @@ static Suite *exitlog_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("names");
-    tcase_add_loop_test(tc, test_reason_names, 0, sizeof(reasons) / sizeof(reasons[0]));
+    tcase_add_loop_test(tc, test_reason_names, 0, ARRAY_SIZE(reasons));
     tcase_add_test(tc, test_reason_names_complete);
     tcase_add_test(tc, test_phase_names);
-    tcase_add_loop_test(tc, test_busmap_name, 0, sizeof(names) / sizeof(names[0]));
+    tcase_add_loop_test(tc, test_busmap_name, 0, ARRAY_SIZE(names));
     tcase_add_test(tc, test_busmap_edges);
     tcase_add_test(tc, test_busmap_from_bus);
     suite_add_tcase(s, tc);

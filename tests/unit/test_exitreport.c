@@ -23,6 +23,7 @@
 #include "exitlog.h"
 #include "exitreport.h"
 #include "minivmm/abi.h"
+#include "minivmm/util.h"
 
 #define US 1000ull
 #define MS 1000000ull
@@ -867,7 +868,7 @@ START_TEST(test_csv_format)
                               "vcpus",       "devices", "phases",  "kvm_stats",
                               "kvm_compare", "notes",   "timeline"};
     const char *prev = out;
-    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
         char row[64];
         snprintf(row, sizeof(row), "\n%s,", sections[i]);
         const char *at = strstr(out, row);
@@ -909,7 +910,7 @@ START_TEST(test_json_format)
                           "\"addresses\": [",    "\"vcpus\": [",     "\"devices\": [",
                           "\"phases\": [",       "\"kvm_stats\": {", "\"timeline\": [",
                           "\"truncated\": false"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
         ck_assert_has(out, keys[i]);
     ck_assert_has(out, "{\"address\": \"0x3f8\", \"space\": \"pio\", \"dir\": \"write\", "
                        "\"device\": \"serial\", \"name\": \"serial THR write\", \"samples\": 100,");
@@ -1286,7 +1287,7 @@ START_TEST(test_plot_png)
     write_standard(path);
     snprintf(png, sizeof(png), "%s.png", path);
     const char *filters[] = {"", "--timeline 5ms", "--reason mmio", "--vcpu 1 --since 1ms"};
-    for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
         struct exitreport *r = build_for_plot(path, filters[i]);
         ck_assert_msg(exitreport_plot(r, png, NULL, err, sizeof(err)) == 0, "%s: %s", filters[i],
                       err);
@@ -1309,10 +1310,10 @@ static Suite *exitreport_suite(void)
     TCase *tc;
 
     tc = tcase_create("parse");
-    tcase_add_loop_test(tc, test_parse_duration, 0, sizeof(durations) / sizeof(durations[0]));
-    tcase_add_loop_test(tc, test_parse_reason, 0, sizeof(reasons) / sizeof(reasons[0]));
+    tcase_add_loop_test(tc, test_parse_duration, 0, ARRAY_SIZE(durations));
+    tcase_add_loop_test(tc, test_parse_reason, 0, ARRAY_SIZE(reasons));
     tcase_add_test(tc, test_parse_args);
-    tcase_add_loop_test(tc, test_parse_args_bad, 0, sizeof(bad_args) / sizeof(bad_args[0]));
+    tcase_add_loop_test(tc, test_parse_args_bad, 0, ARRAY_SIZE(bad_args));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("percentiles");

@@ -19,18 +19,19 @@
 
 #include "ck_loop.h"
 #include "fdt_build.h"
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 #include "minivmm/uart16550.h"
 #include "pvh.h"
+#include "minivmm/util.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 
 #define BOOTARGS "console=ttyS0 hello cpus=2"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define N(a) ((int)(ARRAY_SIZE(a)))
 
 static uint8_t fdtbuf[MEMMAP_FDT_MAX];
 

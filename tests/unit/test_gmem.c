@@ -17,8 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "minivmm/memmap.h"
+#include "minivmm/util.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
@@ -32,7 +33,7 @@
 
 #define NO_PTR UINT64_MAX /* expected: gmem_ptr returns NULL */
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define N(a) ((int)(ARRAY_SIZE(a)))
 
 /* ---- layout ---- */
 

@@ -13,7 +13,7 @@
 #include <minivmm/virtio.h>
 
 #include "ck_loop.h"
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "guest_vring_shim.h"
 #include "virtqueue.h"
 

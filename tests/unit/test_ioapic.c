@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ioapic.h"
+#include "minivmm/util.h"
 
 #define MAX_CALLS 256
 
@@ -62,12 +63,13 @@ static uint32_t mmio_rd32(uint64_t off)
 {
     uint8_t d[4];
     ioapic_bus_ops.read(&io, 0, off, d, 4);
-    return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+    return get_le32(d);
 }
 
 static void mmio_wr32(uint64_t off, uint32_t v)
 {
-    uint8_t d[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    uint8_t d[4];
+    put_le32(d, v);
     ioapic_bus_ops.write(&io, 1, off, d, 4);
 }
 
@@ -559,7 +561,7 @@ static Suite *ioapic_suite(void)
     tcase_add_test(tc, test_version);
     tcase_add_test(tc, test_id_write);
     tcase_add_test(tc, test_ioregsel_readback);
-    tcase_add_loop_test(tc, test_reg_names, 0, sizeof(expect_regs) / sizeof(expect_regs[0]));
+    tcase_add_loop_test(tc, test_reg_names, 0, ARRAY_SIZE(expect_regs));
 
     TC("redirection_entries");
     tcase_add_loop_test(tc, test_rte_masked_at_reset, 0, IOAPIC_NUM_PINS);
@@ -568,7 +570,7 @@ static Suite *ioapic_suite(void)
 
     TC("route_mirrors_entries");
     tcase_add_test(tc, test_route_at_init);
-    tcase_add_loop_test(tc, test_route_msi_from_rte, 0, sizeof(msi_table) / sizeof(msi_table[0]));
+    tcase_add_loop_test(tc, test_route_msi_from_rte, 0, ARRAY_SIZE(msi_table));
     tcase_add_test(tc, test_route_on_unchanged_write);
 
     TC("edge_delivers_once_per_rising_edge");
@@ -592,8 +594,8 @@ static Suite *ioapic_suite(void)
 
     TC("bad_accesses_are_harmless");
     tcase_add_loop_test(tc, test_bad_access_harmless, 0,
-                        sizeof(bad_access) / sizeof(bad_access[0]));
-    tcase_add_loop_test(tc, test_ioregsel_nowhere, 0, sizeof(nowhere) / sizeof(nowhere[0]));
+                        ARRAY_SIZE(bad_access));
+    tcase_add_loop_test(tc, test_ioregsel_nowhere, 0, ARRAY_SIZE(nowhere));
 
     TC("pins");
     tcase_add_test(tc, test_pin_out_of_range_ignored);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kvm.h"
+#include "minivmm/util.h"
 
 static char root[PATH_MAX];
 
@@ -168,7 +169,7 @@ static Suite *kvm_suite(void)
     TCase *tc = tcase_create("host_kind");
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, test_host_kind, 0, sizeof(cases) / sizeof(cases[0]));
+    tcase_add_loop_test(tc, test_host_kind, 0, ARRAY_SIZE(cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("strings");
     tcase_add_test(tc, test_describe_truncates);

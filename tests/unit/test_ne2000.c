@@ -16,6 +16,7 @@
 
 #include "ne2000.h"
 #include "pfswitch.h"
+#include "minivmm/util.h"
 
 #define TEST_GSI 9
 
@@ -40,7 +41,7 @@ static void fake_set_level(void *opaque, unsigned gsi, int level)
 {
     ck_assert_ptr_eq(opaque, &nlevels);
     ck_assert_uint_eq(gsi, TEST_GSI);
-    ck_assert_uint_lt(nlevels, sizeof(levels) / sizeof(levels[0]));
+    ck_assert_uint_lt(nlevels, ARRAY_SIZE(levels));
     levels[nlevels++] = level;
 }
 
@@ -558,7 +559,7 @@ START_TEST(test_hostile_ring)
         {0x7f, 0x80, 0x7f, 0x7f}, {0xff, 0xff, 0xff, 0xff},
     };
     make_frame(f, sizeof(f), 0);
-    for (unsigned i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+    for (unsigned i = 0; i < ARRAY_SIZE(pairs); i++) {
         start_ring(pairs[i][0], pairs[i][1]);
         wr(NE2000_BNRY, pairs[i][2]);
         page(NE2000_CR_PAGE1);
@@ -588,14 +589,14 @@ START_TEST(test_hostile_transmit)
     } bad[] = {{0x40, 0},   {0x40, 1519}, {0x40, 0xffff}, {0x00, 64},
                {0x7f, 300}, {0xff, 64},   {0x20, 100}};
     start_ring(0x46, 0x80);
-    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
         wr(NE2000_ISR, 0xff);
         send(bad[i].tpsr, bad[i].count);
         ck_assert_uint_eq(rd(NE2000_ISR) & (NE2000_ISR_PTX | NE2000_ISR_TXE), NE2000_ISR_TXE);
         ck_assert_uint_eq(rd(NE2000_TSR), NE2000_TSR_ABT);
     }
     ck_assert_uint_eq(ntx, 0);
-    ck_assert_uint_eq(nd.stats.tx_errors, sizeof(bad) / sizeof(bad[0]));
+    ck_assert_uint_eq(nd.stats.tx_errors, ARRAY_SIZE(bad));
     /* The largest legal frame at the very end of the buffer is fine. */
     send(0x7a, 1518);
     ck_assert_uint_eq(ntx, 1);

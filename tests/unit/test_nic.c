@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bus.h"
-#include "gmem.h"
+#include "minivmm/hw/bus.h"
+#include "minivmm/hw/gmem.h"
 #include "irqchip.h"
 #include "nic.h"
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nicopt.h"
+#include "minivmm/util.h"
 
 struct good {
     const char *s;
@@ -271,7 +272,7 @@ START_TEST(test_help_mentions_every_key)
                           "tap-fd:N",
                           "vfK.state=auto|enable|disable",
                           "vfK.max_tx_rate=MBIT"};
-    for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    for (unsigned i = 0; i < ARRAY_SIZE(keys); i++)
         ck_assert_msg(strstr(nicopt_help, keys[i]), "help lacks %s", keys[i]);
     ck_assert(nicopt_help[strlen(nicopt_help) - 1] == '\n');
 }
@@ -357,7 +358,7 @@ static Suite *nicopt_suite(void)
 {
     Suite *s = suite_create("nicopt");
     TCase *tc = tcase_create("good");
-    tcase_add_loop_test(tc, test_good, 0, sizeof(goods) / sizeof(goods[0]));
+    tcase_add_loop_test(tc, test_good, 0, ARRAY_SIZE(goods));
     tcase_add_test(tc, test_default_mac_base);
     tcase_add_test(tc, test_parse_mac);
     tcase_add_test(tc, test_help_mentions_every_key);
@@ -366,7 +367,7 @@ static Suite *nicopt_suite(void)
     tcase_add_test(tc, test_ne2000_key);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad");
-    tcase_add_loop_test(tc, test_bad, 0, sizeof(bads) / sizeof(bads[0]));
+    tcase_add_loop_test(tc, test_bad, 0, ARRAY_SIZE(bads));
     tcase_add_test(tc, test_small_err_buffer);
     suite_add_tcase(s, tc);
     return s;

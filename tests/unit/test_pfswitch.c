@@ -19,6 +19,7 @@
 
 #include "ck_loop.h"
 #include "pfswitch.h"
+#include "minivmm/util.h"
 
 #define NVF 5
 #define UP NVF /* index of the uplink in the fakes */
@@ -474,7 +475,7 @@ START_TEST(test_runt_and_oversize)
     vf_mac(0, src);
     mkframe(big, BCAST, src, sizeof(big));
     const size_t lens[] = {0, 1, 13, 14, 1514, 1515, 9014, sizeof(big)};
-    for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+    for (unsigned i = 0; i < ARRAY_SIZE(lens); i++)
         ck_assert_int_eq(pfswitch_tx_from_vf(&sw, 0, big, lens[i]), 0);
     ck_assert_int_eq(pfswitch_tx_from_vf(&sw, 0, NULL, 0), 0);
     ck_assert_int_eq(pfswitch_tx_from_vf(&sw, 0, NULL, 10), -EINVAL);
@@ -876,7 +877,7 @@ static Suite *pfswitch_suite(void)
     tcase_add_test(tc, test_link_state);
     tcase_add_test(tc, test_taps_both_directions);
     tc = add_tcase(s, "max_tx_rate");
-    tcase_add_loop_test(tc, test_bucket_simulated_clock, 0, sizeof(rates) / sizeof(rates[0]));
+    tcase_add_loop_test(tc, test_bucket_simulated_clock, 0, ARRAY_SIZE(rates));
     tcase_add_test(tc, test_bucket_unlimited_and_idle);
     tcase_add_test(tc, test_rate_waits_not_drops);
     tc = add_tcase(s, "accounting");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "serial16550.h"
+#include "minivmm/util.h"
 
 #define TEST_GSI 4
 
@@ -35,7 +36,7 @@ static void fake_set_level(void *opaque, unsigned gsi, int level)
 {
     ck_assert_ptr_eq(opaque, &nlevels);
     ck_assert_uint_eq(gsi, TEST_GSI);
-    ck_assert_uint_lt(nlevels, sizeof(levels) / sizeof(levels[0]));
+    ck_assert_uint_lt(nlevels, ARRAY_SIZE(levels));
     levels[nlevels++] = level;
 }
 
@@ -623,11 +624,11 @@ static Suite *serial_suite(void)
     suite_add_tcase(su, tc)
 
     TC("reset_values");
-    tcase_add_loop_test(tc, test_reset_value, 0, sizeof(reset_values) / sizeof(reset_values[0]));
+    tcase_add_loop_test(tc, test_reset_value, 0, ARRAY_SIZE(reset_values));
     tcase_add_test(tc, test_reset_quiet);
     tcase_add_test(tc, test_iir_fifo_bits);
     tcase_add_test(tc, test_ier_low_bits);
-    tcase_add_loop_test(tc, test_reg_names, 0, sizeof(expect_regs) / sizeof(expect_regs[0]));
+    tcase_add_loop_test(tc, test_reg_names, 0, ARRAY_SIZE(expect_regs));
 
     TC("transmit_calls_tx_in_order");
     tcase_add_test(tc, test_tx_in_order);
@@ -641,7 +642,7 @@ static Suite *serial_suite(void)
     TC("loopback_wires_tx_to_rx");
     tcase_add_test(tc, test_loopback_thr_to_rbr);
     tcase_add_loop_test(tc, test_loopback_msr_mirrors_mcr, 0,
-                        sizeof(loop_msr) / sizeof(loop_msr[0]));
+                        ARRAY_SIZE(loop_msr));
     tcase_add_test(tc, test_loopback_msr_deltas);
     tcase_add_test(tc, test_loopback_holds_host_input);
     tcase_add_test(tc, test_loopback_overrun);
@@ -655,7 +656,7 @@ static Suite *serial_suite(void)
 
     TC("fcr_clears_and_sets_trigger");
     tcase_add_test(tc, test_fcr_clear_rcvr);
-    tcase_add_loop_test(tc, test_fcr_trigger_levels, 0, sizeof(triggers) / sizeof(triggers[0]));
+    tcase_add_loop_test(tc, test_fcr_trigger_levels, 0, ARRAY_SIZE(triggers));
 
     TC("irq_line_follows_pending_sources");
     tcase_add_test(tc, test_irq_rdi);

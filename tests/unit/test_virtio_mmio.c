@@ -19,8 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "virtio_mmio.h"
+#include "minivmm/util.h"
 
 #define MiB (1ull << 20)
 #define TEST_GSI 5
@@ -41,7 +42,7 @@
 #define S_DRIVER_OK VIRTIO_CONFIG_S_DRIVER_OK
 #define S_NEEDS_RESET VIRTIO_CONFIG_S_NEEDS_RESET
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define N(a) ((int)(ARRAY_SIZE(a)))
 
 /* ---- the fake device ---- */
 

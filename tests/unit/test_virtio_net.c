@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "pfswitch.h"
 #include "virtio_mmio.h"
 #include "virtio_net.h"

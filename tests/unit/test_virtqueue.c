@@ -18,8 +18,9 @@
 #include <string.h>
 
 #include "ck_loop.h"
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "virtqueue.h"
+#include "minivmm/util.h"
 
 #define MiB (1ull << 20)
 #define RAM (32 * MiB)
@@ -33,7 +34,7 @@
 #define F_INDIRECT VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC)
 #define F_EVENT_IDX VIRTIO_BIT(VIRTIO_F_EVENT_IDX)
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define N(a) ((int)(ARRAY_SIZE(a)))
 
 static struct gmem gm;
 static struct virtqueue vq;

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "gmem.h"
+#include "minivmm/hw/gmem.h"
 #include "minivmm/memmap.h"
 
 int gmem_layout(struct gmem *gm, uint64_t size)

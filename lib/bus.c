@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
 
 void bus_init(struct bus *bus)
 {

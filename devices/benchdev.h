@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "bus.h"
+#include "minivmm/hw/bus.h"
 
 enum benchdev_mode {
     BENCHDEV_OFF = 0,   /* no device (normal runs) */

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "errmsg.h"
+#include "minivmm/errmsg.h"
 
 static void vset(char *err, size_t errlen, const char *fmt, va_list ap)
 {
