@@ -19,6 +19,7 @@
 #include "benchdev.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
+#include "minivmm/util.h"
 
 struct benchdev {
     enum benchdev_mode mode;
@@ -56,15 +57,16 @@ static void benchdev_write(void *opaque, unsigned vcpu, uint64_t off, const uint
     __atomic_fetch_add(&d->exits, 1, __ATOMIC_RELAXED);
 }
 
-static const struct bus_dev_ops benchdev_ops = {
+const struct bus_dev_ops benchdev_bus_ops = {
     .read = benchdev_read,
     .write = benchdev_write,
 };
 
-static const struct bus_reg benchdev_regs[] = {
+const struct bus_reg benchdev_regs[] = {
     {MINIVMM_BENCH_EXIT, "ID", "EXIT"},
     {MINIVMM_BENCH_KICK, "FLAGS", "KICK"},
 };
+const unsigned benchdev_nregs = ARRAY_SIZE(benchdev_regs);
 
 /* Added to the eventfd by destroy: a count no guest reaches, so that the read that sees it
  * still counts the kicks that came with it. */
@@ -98,7 +100,7 @@ static int add_ioeventfd(int vm_fd, int efd, uint64_t addr, bool pio)
     return ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }
 
-int benchdev_create(struct benchdev **out, struct bus *bus, int vm_fd, enum benchdev_mode mode,
+int benchdev_create(struct benchdev **out, int vm_fd, enum benchdev_mode mode,
                     char *err, size_t errlen)
 {
     int ret;
@@ -111,19 +113,6 @@ int benchdev_create(struct benchdev **out, struct bus *bus, int vm_fd, enum benc
     }
     d->mode = mode;
     d->efd = -1;
-    const struct bus_dev devs[] = {
-        {"bench", BUS_PIO, MINIVMM_BENCH_PORT, MINIVMM_BENCH_PORT_SIZE, &benchdev_ops, d,
-         benchdev_regs, 2},
-        {"bench", BUS_MMIO, MEMMAP_BENCH_BASE, MEMMAP_BENCH_SIZE, &benchdev_ops, d, benchdev_regs,
-         2},
-    };
-    for (size_t i = 0; i < 2; i++) {
-        ret = bus_register(bus, &devs[i]);
-        if (ret) {
-            snprintf(err, errlen, "bus: cannot register bench: %s", strerror(-ret));
-            goto err_free;
-        }
-    }
     if (mode != BENCHDEV_IOEVENTFD) {
         *out = d;
         return 0;

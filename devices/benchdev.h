@@ -2,8 +2,8 @@
  * benchdev.h: the bench device behind `minivmm run --bench-device[=ioeventfd]`, the VMM half
  * of `minivmm bench exits` (registers in abi.h MINIVMM_BENCH_*, address in memmap.h).
  *
- * Never part of a normal run: main.c creates it only when asked. It claims the bench PIO
- * ports and MMIO page on the bus; EXIT writes are counted and otherwise ignored, so a guest
+ * Never part of a normal run: the VMM creates it only when asked, and puts benchdev_bus_ops on
+ * the bench PIO ports and MMIO page (src/board.c); EXIT writes are counted and otherwise ignored, so a guest
  * loop of them measures the bare exit-and-dispatch path. In ioeventfd mode the KICK
  * registers become KVM ioeventfds (datamatch-free, 4 bytes) drained by one thread, so KICK
  * writes do not return to userspace at all. Registering them has a one-off cost on our
@@ -29,14 +29,17 @@ enum benchdev_mode {
 
 struct benchdev;
 
-/* Registers the device on `bus` (before the vCPUs start) and, in ioeventfd mode, the
- * ioeventfds on vm_fd and the thread draining them. 0 or -errno with a reason in err;
- * *out is NULL on failure, and then the VM must not run (the bus may keep a registration
- * of the freed device). */
-int benchdev_create(struct benchdev **out, struct bus *bus, int vm_fd, enum benchdev_mode mode,
-                    char *err, size_t errlen);
+/* Creates the device (before the vCPUs start) and, in ioeventfd mode, the ioeventfds on vm_fd
+ * and the thread draining them. 0 or -errno with a reason in err; *out is NULL on failure. */
+int benchdev_create(struct benchdev **out, int vm_fd, enum benchdev_mode mode, char *err,
+                    size_t errlen);
 /* After the vCPUs have stopped: stops the thread and frees the device (NULL is ignored).
  * With `report`, prints one line of counts there. */
 void benchdev_destroy(struct benchdev *d, FILE *report);
+
+/* The device's registers, on both windows (offsets MINIVMM_BENCH_EXIT and _KICK). */
+extern const struct bus_dev_ops benchdev_bus_ops;
+extern const struct bus_reg benchdev_regs[];
+extern const unsigned benchdev_nregs;
 
 #endif

@@ -28,3 +28,14 @@ int errmsg_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
     va_end(ap);
     return ret;
 }
+
+int errmsg_print(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("minivmm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return ERRMSG_STATUS;
+}

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "ioapic.h"
 #include "irqchip.h"
 #include "minivmm/ioapic_regs.h"
 
@@ -44,11 +45,12 @@ static void split_route(void *opaque, unsigned pin, const struct ioapic_msi *msi
 static int split_deliver(void *opaque, unsigned pin, const struct ioapic_msi *msi)
 {
     struct irqchip *ic = opaque;
-    if (pin < IOAPIC_NUM_PINS && ic->irqfd[pin] >= 0) {
+    int fd = pin < IOAPIC_NUM_PINS ? __atomic_load_n(&ic->irqfd[pin], __ATOMIC_ACQUIRE) : -1;
+    if (fd >= 0) {
         /* KVM delivers along the pin's MSI route, which route() keeps equal to *msi. An irqfd
          * cannot say whether a LAPIC accepted it; count it as delivered. */
         uint64_t one = 1;
-        if (write(ic->irqfd[pin], &one, sizeof(one)) == (ssize_t)sizeof(one)) {
+        if (write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one)) {
             __atomic_fetch_add(&ic->msi_sent, 1, __ATOMIC_RELAXED);
             return 0;
         }
@@ -116,7 +118,13 @@ int irqchip_init(struct irqchip *ic, struct kvm *kvm, enum kvm_irqchip_mode mode
     }
     ic->routing->nr = IOAPIC_NUM_PINS;
     /* ioapic_init reports every pin's (masked) route; install them all at once after. */
-    ret = ioapic_init(&ic->ioapic, &split_ops, ic);
+    ic->ioapic = calloc(1, sizeof(*ic->ioapic));
+    if (!ic->ioapic) {
+        ret = -ENOMEM;
+        snprintf(err, errlen, "irqchip: out of memory");
+        goto err_free;
+    }
+    ret = ioapic_init(ic->ioapic, &split_ops, ic);
     if (ret) {
         snprintf(err, errlen, "ioapic: init failed: %s", strerror(-ret));
         goto err_free;
@@ -130,8 +138,10 @@ int irqchip_init(struct irqchip *ic, struct kvm *kvm, enum kvm_irqchip_mode mode
     return 0;
 
 err_ioapic:
-    ioapic_destroy(&ic->ioapic);
+    ioapic_destroy(ic->ioapic);
 err_free:
+    free(ic->ioapic);
+    ic->ioapic = NULL;
     free(ic->routing);
     ic->routing = NULL;
     return ret;
@@ -154,10 +164,8 @@ int irqchip_enable_irqfd(struct irqchip *ic, unsigned gsi, char *err, size_t err
         snprintf(err, errlen, "KVM: ioctl (IRQFD) for GSI %u failed: %s", gsi, strerror(-ret));
         return ret;
     }
-    /* Published under the IOAPIC lock, which every delivery holds. */
-    pthread_mutex_lock(&ic->ioapic.lock);
-    ic->irqfd[gsi] = fd;
-    pthread_mutex_unlock(&ic->ioapic.lock);
+    /* Deliveries (any thread) read it with an acquire load. */
+    __atomic_store_n(&ic->irqfd[gsi], fd, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -173,7 +181,9 @@ void irqchip_destroy(struct irqchip *ic)
         ic->irqfd[i] = -1;
     }
     if (ic->mode == KVM_IRQCHIP_SPLIT && ic->routing) {
-        ioapic_destroy(&ic->ioapic);
+        ioapic_destroy(ic->ioapic);
+        free(ic->ioapic);
+        ic->ioapic = NULL;
         free(ic->routing);
         ic->routing = NULL;
     }
@@ -184,7 +194,7 @@ void irqchip_line(struct irqchip *ic, unsigned gsi, struct irq_line *line)
     line->gsi = gsi;
     if (ic->mode == KVM_IRQCHIP_SPLIT) {
         line->ops = &ioapic_irq_ops;
-        line->opaque = &ic->ioapic;
+        line->opaque = ic->ioapic;
     } else {
         line->ops = &kernel_line_ops;
         line->opaque = ic;
@@ -194,5 +204,11 @@ void irqchip_line(struct irqchip *ic, unsigned gsi, struct irq_line *line)
 void irqchip_eoi(struct irqchip *ic, uint8_t vector)
 {
     if (ic->mode == KVM_IRQCHIP_SPLIT)
-        ioapic_eoi(&ic->ioapic, vector);
+        ioapic_eoi(ic->ioapic, vector);
+}
+
+void irqchip_delivered(struct irqchip *ic, uint64_t counts[IOAPIC_NUM_PINS])
+{
+    for (unsigned p = 0; p < IOAPIC_NUM_PINS; p++)
+        counts[p] = ic->ioapic ? __atomic_load_n(&ic->ioapic->delivered[p], __ATOMIC_RELAXED) : 0;
 }

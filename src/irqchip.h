@@ -14,14 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ioapic.h"
+#include "minivmm/ioapic_regs.h"
+
 #include "minivmm/hw/irq.h"
 #include "kvm.h"
+
+struct ioapic;
 
 struct irqchip {
     enum kvm_irqchip_mode mode;
     int vm_fd;
-    struct ioapic ioapic;   /* split mode only */
+    struct ioapic *ioapic;  /* our IOAPIC model, split mode only (else NULL) */
     struct kvm_irq_routing *routing;
     int irqfd[IOAPIC_NUM_PINS];     /* split mode: eventfd bound to the pin's MSI route, or -1 */
     uint64_t msi_sent, msi_dropped; /* KVM_SIGNAL_MSI delivered / not delivered */
@@ -39,6 +42,8 @@ void irqchip_line(struct irqchip *ic, unsigned gsi, struct irq_line *line);
  * devices that interrupt often (the NIC's VFs); each irqfd costs a KVM registration, so pins
  * nobody asks for keep KVM_SIGNAL_MSI. A no-op with KVM's full irqchip. 0 or -errno + reason. */
 int irqchip_enable_irqfd(struct irqchip *ic, unsigned gsi, char *err, size_t errlen);
+/* Interrupts the IOAPIC model delivered so far, per pin (split mode; zeros otherwise). */
+void irqchip_delivered(struct irqchip *ic, uint64_t counts[IOAPIC_NUM_PINS]);
 /* KVM_EXIT_IOAPIC_EOI. */
 void irqchip_eoi(struct irqchip *ic, uint8_t vector);
 

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <libfdt.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <pthread.h>
@@ -51,6 +52,7 @@ struct nic {
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t ctl_lock;
+    unsigned window[NICOPT_MAX_VFS]; /* VF k's virtio-mmio window: its abi.h index */
     struct ne2000 *ne; /* ne2000=on: an extra switch port after the VFs */
     unsigned ne_port;
     uint8_t ne_mac[6];
@@ -134,9 +136,42 @@ static int ne2000_to_switch(void *opaque, const void *frame, size_t len)
     return pfswitch_tx_from_vf(&nic->sw, nic->ne_port, frame, len);
 }
 
+/* The NE2000's node: its MAC (abi.h). */
+static int ne2000_fdt_props(void *fdt, const struct machine_dev *d)
+{
+    return fdt_property(fdt, "local-mac-address", d->data, 6);
+}
+
+/* A VF's node: its window number across all NICs, as the VMM names the VF (abi.h). */
+static int vf_fdt_props(void *fdt, const struct machine_dev *d)
+{
+    return fdt_property_u32(fdt, MINIVMM_FDT_VF_INDEX, *(const unsigned *)d->data);
+}
+
+void nic_vf_row(struct machine_dev *d, const char *name, const unsigned *window, unsigned nic,
+                void *transport)
+{
+    *d = (struct machine_dev){
+        .bus = {name, BUS_MMIO, window_base(*window), VIRTIO_MMIO_WINDOW_SIZE,
+                &virtio_mmio_bus_ops, transport, virtio_mmio_regs, virtio_mmio_nregs},
+        .kind = MACHINE_VIRTIO_MMIO, .node = "virtio_mmio", .compat = MINIVMM_FDT_COMPAT_VIRTIO,
+        .irq = (int)(MEMMAP_VIRTIO_IRQ_BASE + *window), .group = nic,
+        .fdt_props = vf_fdt_props, .data = window};
+}
+
+void nic_ne2000_row(struct machine_dev *d, unsigned port, unsigned irq, void *dev,
+                    const uint8_t *mac)
+{
+    *d = (struct machine_dev){
+        .bus = {"ne2000", BUS_PIO, port, MINIVMM_NE2000_PORT_SIZE, &ne2000_bus_ops, dev,
+                ne2000_regs, ne2000_nregs},
+        .kind = MACHINE_ISA, .node = "ethernet", .compat = MINIVMM_FDT_COMPAT_NE2000,
+        .irq = (int)irq, .fdt_props = ne2000_fdt_props, .data = mac};
+}
+
 /* ne2000=on: switch port nvfs with MAC base + vfs, ISA I/O and IRQ from the options
  * (defaults from abi.h). */
-static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, char *err,
+static int create_ne2000(struct nic *nic, struct machine *mach, struct irqchip *ic, char *err,
                          size_t errlen)
 {
     uint8_t mac[6];
@@ -171,16 +206,17 @@ static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, c
         return ret;
     }
     pfswitch_attach(&nic->sw, nic->ne_port, &ne2000_port_ops, nic->ne);
-    struct bus_dev d = {"ne2000",        BUS_PIO, nic->cfg.ne2000_port, MINIVMM_NE2000_PORT_SIZE,
-                        &ne2000_bus_ops, nic->ne, ne2000_regs,         ne2000_nregs};
-    ret = bus_register(bus, &d);
-    if (ret)
-        snprintf(err, errlen, "bus: cannot register ne2000 at 0x%x: %s%s", nic->cfg.ne2000_port,
-                 strerror(-ret), ret == -EEXIST ? " (ne2000=on is allowed on one --nic only)" : "");
+    struct machine_dev d;
+    nic_ne2000_row(&d, nic->cfg.ne2000_port, nic->cfg.ne2000_irq, nic->ne, nic->ne_mac);
+    ret = machine_add(mach, &d, err, errlen);
+    if (ret == -EEXIST) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (ne2000=on is allowed on one --nic only)");
+    }
     return ret;
 }
 
-static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct bus *bus,
+static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct machine *mach,
                       struct irqchip *ic, const struct gmem *gm, int vm_fd, char *err,
                       size_t errlen)
 {
@@ -240,14 +276,12 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         }
         virtio_net_attach(nic->vf[k]);
         snprintf(ns->names[w], sizeof(ns->names[w]), "vf%u", w);
-        struct bus_dev d = {
-            ns->names[w],         BUS_MMIO,       window_base(w),   VIRTIO_MMIO_WINDOW_SIZE,
-            &virtio_mmio_bus_ops, &nic->vf[k]->t, virtio_mmio_regs, virtio_mmio_nregs};
-        ret = bus_register(bus, &d);
-        if (ret) {
-            snprintf(err, errlen, "bus: cannot register %s: %s", ns->names[w], strerror(-ret));
+        nic->window[k] = w;
+        struct machine_dev d;
+        nic_vf_row(&d, ns->names[w], &nic->window[k], (unsigned)(nic - ns->nic), &nic->vf[k]->t);
+        ret = machine_add(mach, &d, err, errlen);
+        if (ret)
             return ret;
-        }
         ns->nvfs++;
         ns->vf_nic[w] = (uint8_t)(nic - ns->nic);
         if (!ioeventfd)
@@ -269,7 +303,7 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
             return ret;
         }
     }
-    if (nic->cfg.ne2000 && (ret = create_ne2000(nic, bus, ic, err, errlen)) != 0)
+    if (nic->cfg.ne2000 && (ret = create_ne2000(nic, mach, ic, err, errlen)) != 0)
         return ret;
     char tname[16];
     snprintf(tname, sizeof(tname), "nic%u-uplink", (unsigned)(nic - ns->nic));
@@ -297,8 +331,9 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
     return 0;
 }
 
-int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs, struct bus *bus,
-                   struct irqchip *ic, const struct gmem *gm, int vm_fd, char *err, size_t errlen)
+int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
+                   struct machine *mach, struct irqchip *ic, const struct gmem *gm, int vm_fd,
+                   char *err, size_t errlen)
 {
     *out = NULL;
     if (nspecs == 0 || nspecs > MEMMAP_VIRTIO_MAX) {
@@ -318,7 +353,7 @@ int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
     }
     for (unsigned i = 0; i < nspecs; i++) {
         ns->n = i + 1; /* destroy undoes what create_nic did of this one too */
-        int ret = create_nic(ns, &ns->nic[i], specs[i], bus, ic, gm, vm_fd, err, errlen);
+        int ret = create_nic(ns, &ns->nic[i], specs[i], mach, ic, gm, vm_fd, err, errlen);
         if (ret) {
             nic_destroy_all(ns, NULL);
             return ret;
@@ -326,37 +361,6 @@ int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
     }
     *out = ns;
     return 0;
-}
-
-int nic_append_cmdline(const struct nics *n, char *bootargs, size_t size)
-{
-    size_t len = strlen(bootargs), at = len;
-    for (unsigned w = 0; n && w < n->nvfs; w++) {
-        int r = snprintf(bootargs + at, size - at, "%svirtio_mmio.device=4K@0x%" PRIx64 ":%u",
-                         at ? " " : "", window_base(w), MEMMAP_VIRTIO_IRQ_BASE + w);
-        if (r < 0 || (size_t)r >= size - at) {
-            bootargs[len] = '\0';
-            return -E2BIG;
-        }
-        at += (size_t)r;
-    }
-    return 0;
-}
-
-void nic_fdt(const struct nics *n, struct fdt_machine *m)
-{
-    m->nnics = 0;
-    for (unsigned i = 0; n && i < n->n; i++) {
-        m->nics[i].first = n->nic[i].first;
-        m->nics[i].nvfs = n->nic[i].cfg.vfs;
-        m->nnics = i + 1;
-        if (n->nic[i].ne) {
-            m->ne2000 = true;
-            m->ne2000_port = n->nic[i].cfg.ne2000_port;
-            m->ne2000_irq = n->nic[i].cfg.ne2000_irq;
-            memcpy(m->ne2000_mac, n->nic[i].ne_mac, 6);
-        }
-    }
 }
 
 /* The switch's drops at one port, by reason: " tx-spoof 3 rx-no-buffer 1". */

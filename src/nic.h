@@ -24,26 +24,30 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "minivmm/hw/bus.h"
-#include "fdt_build.h"
-#include "minivmm/hw/gmem.h"
 #include "irqchip.h"
+#include "machine.h"
+#include "minivmm/hw/gmem.h"
 
 struct nics;
 
 #define NIC_DROP_NR 8 /* = PFSWITCH_DROP_NR (checked in nic.c) */
 
-/* Parses and creates the NICs of `specs` (nspecs >= 1), registers their VFs on `bus`, and in
- * ioeventfd mode their ioeventfds on vm_fd and I/O threads. 0 or -errno with one line in err;
- * on failure *out is NULL and the VM must not run (the bus may keep registrations of freed
- * devices). */
-int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs, struct bus *bus,
-                   struct irqchip *ic, const struct gmem *gm, int vm_fd, char *err, size_t errlen);
-/* Appends " virtio_mmio.device=4K@0x<addr>:<pin>" per VF to the NUL-terminated bootargs.
- * 0 or -E2BIG (bootargs unchanged). */
-int nic_append_cmdline(const struct nics *n, char *bootargs, size_t size);
-/* Describes the NICs for fdt_build(). */
-void nic_fdt(const struct nics *n, struct fdt_machine *m);
+/* Parses and creates the NICs of `specs` (nspecs >= 1), adds their devices to the machine
+ * description (each VF a MACHINE_VIRTIO_MMIO row, grouped by NIC; an NE2000 a MACHINE_ISA
+ * row), which registers them on its bus, and in ioeventfd mode their ioeventfds on vm_fd and
+ * I/O threads. 0 or -errno with one line in err; on failure *out is NULL and the VM must not
+ * run (the machine and bus may keep rows of freed devices). */
+int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
+                   struct machine *mach, struct irqchip *ic, const struct gmem *gm, int vm_fd,
+                   char *err, size_t errlen);
+/* The machine-description rows of one VF (virtio-mmio window *window, bus name `name`, PF
+ * group `nic`, its transport as the bus opaque) and of an NE2000 (ISA port and IRQ, its MAC
+ * for the node): what nic_create_all() adds. `window` and `mac` must outlive the machine. */
+void nic_vf_row(struct machine_dev *d, const char *name, const unsigned *window, unsigned nic,
+                void *transport);
+void nic_ne2000_row(struct machine_dev *d, unsigned port, unsigned irq, void *dev,
+                    const uint8_t *mac);
+
 /* ---- Run-time control of the VFs (`minivmm ctl`, `ip link set DEV vf N ...`) ----
  *
  * VFs are numbered as in the end-of-run line: across all NICs in --nic order, VF w of the VM is

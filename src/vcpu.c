@@ -22,7 +22,7 @@
 #include "vcpu.h"
 #include "minivmm/util.h"
 
-#define KICK_SIGNAL SIGUSR1
+#define KICK_SIGNAL VM_KICK_SIGNAL
 
 static __thread struct kvm_run *this_run;
 
@@ -415,6 +415,10 @@ int vcpu_start(struct vcpu *v)
     if (ret)
         return -ret;
     v->started = true;
+    if (v->id < VM_MAX_CPUS) {
+        v->vm->vcpu_thread[v->id] = v->thread;
+        __atomic_store_n(&v->vm->vcpu_started[v->id], true, __ATOMIC_RELEASE);
+    }
     return 0;
 }
 
@@ -426,6 +430,8 @@ void vcpu_kick(struct vcpu *v)
 
 void vcpu_join(struct vcpu *v)
 {
+    if (v->id < VM_MAX_CPUS)
+        __atomic_store_n(&v->vm->vcpu_started[v->id], false, __ATOMIC_RELEASE);
     if (v->started)
         pthread_join(v->thread, NULL);
     v->started = false;

@@ -12,9 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vcpu.h"
 #include "vm.h"
 #include "minivmm/util.h"
+
+void vm_kick_vcpus(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->ncpus && i < VM_MAX_CPUS; i++)
+        if (__atomic_load_n(&vm->vcpu_started[i], __ATOMIC_ACQUIRE))
+            pthread_kill(vm->vcpu_thread[i], VM_KICK_SIGNAL);
+}
 
 void vm_stop(struct vm *vm, int status)
 {
@@ -30,8 +36,7 @@ void vm_stop(struct vm *vm, int status)
     pthread_mutex_lock(&vm->pause_lock); /* release parked vCPUs and a waiting vm_pause() */
     pthread_cond_broadcast(&vm->pause_cond);
     pthread_mutex_unlock(&vm->pause_lock);
-    for (unsigned i = 0; i < vm->ncpus; i++)
-        vcpu_kick(&vm->vcpus[i]);
+    vm_kick_vcpus(vm);
     uint64_t one = 1;
     if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
         /* The eventfd cannot overflow with one write; nothing to do. */
@@ -55,8 +60,7 @@ int vm_pause(struct vm *vm)
         __atomic_store_n(&vm->paused, true, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&vm->pause_lock);
-    for (unsigned i = 0; i < vm->ncpus; i++)
-        vcpu_kick(&vm->vcpus[i]);
+    vm_kick_vcpus(vm);
     /* A vCPU blocked in a device (a console nobody reads) parks later: do not wait forever. */
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);

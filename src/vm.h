@@ -9,19 +9,18 @@
 #define MINIVMM_VM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "minivmm/hw/bus.h"
 #include "console.h"
 #include "exitlog.h"
-#include "exitport.h"
 #include "exitsum.h"
-#include "minivmm/hw/gmem.h"
 #include "irqchip.h"
 #include "kvm.h"
-#include "phaseport.h"
-#include "serial16550.h"
+#include "machine.h"
+#include "minivmm/hw/bus.h"
+#include "minivmm/hw/gmem.h"
 
 /* Exit statuses of `minivmm run` other than the guest's own status byte. */
 #define VM_STATUS_ERROR 1        /* bad input, VMM failure */
@@ -29,22 +28,35 @@
 
 #define VM_MAX_CPUS 64
 
-struct vcpu;
+/* Kicks a vCPU thread out of KVM_RUN (its handler sets immediate_exit: vcpu.c). */
+#define VM_KICK_SIGNAL SIGUSR1
 
+struct vcpu;
+struct serial16550;
+struct exitport;
+struct phaseport;
+struct benchdev;
+
+/* The machine-wide state holds devices by pointer: no device struct is embedded here. */
 struct vm {
     struct kvm kvm;
     struct gmem gm;
     struct bus bus;
+    struct machine mach; /* the device table: bus map, device tree, command-line words */
     struct irqchip ic;
-    struct serial16550 uart;
+    struct serial16550 *uart;
     struct console console;
-    struct exitport exitp;
-    struct phaseport phasep;
+    struct exitport *exitp;
+    struct phaseport *phasep;
+    struct benchdev *bench; /* NULL without --bench-device */
     struct exitlog *log;            /* NULL without --exit-log */
     struct exitlog_busmap map;
     bool quiet;
     unsigned ncpus;
     struct vcpu *vcpus;
+    /* The vCPU threads, for kicks (vm_stop, vm_pause); set by vcpu_start() before it returns. */
+    pthread_t vcpu_thread[VM_MAX_CPUS];
+    bool vcpu_started[VM_MAX_CPUS];
 
     /* Monotonic clock at VM start; exit records are relative to it. */
     uint64_t t0_ns;
@@ -74,6 +86,8 @@ struct vm {
     uint64_t pause_t0_ns, paused_ns; /* start of this pause; total of the finished ones */
 };
 
+/* Forces every started vCPU out of KVM_RUN. */
+void vm_kick_vcpus(struct vm *vm);
 /* Requests the VM to stop with `status`; the first request wins. Safe from any thread. */
 void vm_stop(struct vm *vm, int status);
 

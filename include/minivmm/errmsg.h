@@ -1,6 +1,6 @@
 /*
- * errmsg.h: one-line error messages into a caller's buffer, the way every module reports
- * "what failed: detail" to main.c, which prints it.
+ * errmsg.h: one-line error messages: into a caller's buffer, the way every module reports
+ * "what failed: detail" to its caller, and onto stderr, where the commands print them.
  */
 #ifndef MINIVMM_ERRMSG_H
 #define MINIVMM_ERRMSG_H
@@ -13,5 +13,11 @@ void errmsg_set(char *err, size_t errlen, const char *fmt, ...)
 /* The same, returning ret (a -errno), for `return errmsg_fail(err, len, -EINVAL, ...)`. */
 int errmsg_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The exit status of a command that failed on bad input or an error (VM_STATUS_ERROR). */
+#define ERRMSG_STATUS 1
+/* Prints "minivmm: <message>" and a newline on stderr; returns ERRMSG_STATUS, for
+ * `return errmsg_print(...)` in the subcommands. */
+int errmsg_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -18,7 +18,10 @@
 #include <string.h>
 
 #include "ck_loop.h"
+#include "board.h"
 #include "fdt_build.h"
+#include "machine.h"
+#include "nic.h"
 #include "minivmm/hw/gmem.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
@@ -35,17 +38,13 @@
 
 static uint8_t fdtbuf[MEMMAP_FDT_MAX];
 
-static struct fdt_machine machine(const struct gmem *gm, unsigned ncpus)
+/* The machine every VM has: the board's rows (board.c), no bus behind them. */
+static void machine(struct machine *m, const struct gmem *gm, unsigned ncpus)
 {
-    return (struct fdt_machine){
-        .ncpus = ncpus,
-        .gm = gm,
-        .bootargs = BOOTARGS,
-        .uart_port = UART_COM1_BASE,
-        .uart_irq = UART_COM1_IRQ,
-        .exit_port = MINIVMM_EXIT_PORT,
-        .phase_port = MINIVMM_PHASE_PORT,
-    };
+    char err[256];
+    struct board_devs b = {NULL, NULL, NULL, NULL};
+    machine_init(m, ncpus, gm, NULL);
+    ck_assert_msg(board_add(m, &b, err, sizeof(err)) == 0, "%s", err);
 }
 
 static int node(const void *fdt, const char *path)
@@ -105,8 +104,9 @@ START_TEST(test_tree_contents)
     uint64_t size = mem_sizes[_i / N(cpu_counts)];
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, size), 0); /* fdt_build only reads the layout */
-    struct fdt_machine m = machine(&gm, ncpus);
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    struct machine m;
+    machine(&m, &gm, ncpus);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     const void *fdt = fdtbuf;
     ck_assert_int_eq(fdt_check_header(fdt), 0);
     ck_assert_uint_le(fdt_totalsize(fdt), sizeof(fdtbuf));
@@ -204,11 +204,12 @@ START_TEST(test_other_uart_and_empty_bootargs)
 {
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, 128 * MiB), 0);
-    struct fdt_machine m = machine(&gm, 2);
-    m.uart_port = 0x2f8;
-    m.uart_irq = 3;
-    m.bootargs = NULL;
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    struct machine m;
+    machine(&m, &gm, 2);
+    ck_assert_str_eq(m.devs[0].bus.name, "serial");
+    m.devs[0].bus.base = 0x2f8;
+    m.devs[0].irq = 3;
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, NULL), 0);
     const void *fdt = fdtbuf;
     ck_assert_int_eq(fdt_check_header(fdt), 0);
     prop_str(fdt, "/chosen", "bootargs", "");
@@ -226,11 +227,17 @@ START_TEST(test_nics)
 {
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, 128 * MiB), 0);
-    struct fdt_machine m = machine(&gm, 1);
-    m.nnics = 2;
-    m.nics[0] = (struct fdt_nic){.first = 0, .nvfs = 1};
-    m.nics[1] = (struct fdt_nic){.first = 1, .nvfs = 2};
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    struct machine m;
+    machine(&m, &gm, 1);
+    static const unsigned windows[] = {0, 1, 2};
+    static const unsigned nic_of[] = {0, 1, 1};
+    char err[256];
+    for (unsigned w = 0; w < 3; w++) {
+        struct machine_dev d;
+        nic_vf_row(&d, "vf", &windows[w], nic_of[w], NULL);
+        ck_assert_msg(machine_add(&m, &d, err, sizeof(err)) == 0, "%s", err);
+    }
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     const void *fdt = fdtbuf;
     int len;
     const char *compat = prop(fdt, "/pf@feb01000", "compatible", &len);
@@ -248,9 +255,14 @@ START_TEST(test_nics)
     ck_assert_uint_eq(prop_u32(fdt, "/pf@feb01000/virtio_mmio@feb02000", MINIVMM_FDT_VF_INDEX), 2);
     ck_assert_uint_eq(prop_u32(fdt, "/pf@feb00000/virtio_mmio@feb00000", MINIVMM_FDT_VF_INDEX), 0);
     ck_assert_int_lt(fdt_path_offset(fdt, "/pf@feb00000/virtio_mmio@feb01000"), 0);
-    /* More windows than exist: refused. */
-    m.nics[1].nvfs = MEMMAP_VIRTIO_MAX;
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), -EINVAL);
+    /* The same rows give the guest command line's words, in window order. */
+    char args[MEMMAP_CMDLINE_MAX] = "quiet";
+    ck_assert_int_eq(machine_cmdline(&m, args, sizeof(args)), 0);
+    ck_assert_str_eq(args, "quiet virtio_mmio.device=4K@0xfeb00000:16 "
+                           "virtio_mmio.device=4K@0xfeb01000:17 virtio_mmio.device=4K@0xfeb02000:18");
+    char small[40] = "quiet";
+    ck_assert_int_eq(machine_cmdline(&m, small, sizeof(small)), -E2BIG);
+    ck_assert_str_eq(small, "quiet");
 }
 END_TEST
 
@@ -259,14 +271,16 @@ START_TEST(test_ne2000_node)
 {
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, 128 * MiB), 0);
-    struct fdt_machine m = machine(&gm, 1);
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    struct machine m;
+    machine(&m, &gm, 1);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     ck_assert_int_lt(fdt_path_offset(fdtbuf, "/isa/ethernet@i300"), 0);
-    m.ne2000 = true;
-    m.ne2000_port = MINIVMM_NE2000_PORT;
-    m.ne2000_irq = MINIVMM_NE2000_IRQ;
-    memcpy(m.ne2000_mac, "\x02\x00\x00\x00\x00\x11", 6);
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    static const uint8_t mac6[6] = {2, 0, 0, 0, 0, 0x11};
+    struct machine_dev d;
+    char err[256];
+    nic_ne2000_row(&d, MINIVMM_NE2000_PORT, MINIVMM_NE2000_IRQ, NULL, mac6);
+    ck_assert_msg(machine_add(&m, &d, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     const void *fdt = fdtbuf;
     prop_str(fdt, "/isa/ethernet@i300", "compatible", MINIVMM_FDT_COMPAT_NE2000);
     static const uint32_t reg[] = {1, 0x300, 0x20};
@@ -287,9 +301,9 @@ START_TEST(test_long_bootargs)
     static char args[MEMMAP_CMDLINE_MAX];
     memset(args, 'a', sizeof(args) - 1);
     args[sizeof(args) - 1] = '\0';
-    struct fdt_machine m = machine(&gm, 1);
-    m.bootargs = args;
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    struct machine m;
+    machine(&m, &gm, 1);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, args), 0);
     prop_str(fdtbuf, "/chosen", "bootargs", args);
 }
 END_TEST
@@ -300,8 +314,9 @@ START_TEST(test_too_small_buffer)
 {
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, 6 * GiB), 0);
-    struct fdt_machine m = machine(&gm, 4);
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    struct machine m;
+    machine(&m, &gm, 4);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     size_t need = fdt_totalsize(fdtbuf);
     ck_assert_uint_gt(need, 64);
 
@@ -310,7 +325,7 @@ START_TEST(test_too_small_buffer)
     for (size_t size = 0; size < need; size++) {
         uint8_t *buf = malloc(size ? size : 1);
         LOOP_ASSERT(buf);
-        int ret = fdt_build(buf, size, &m);
+        int ret = fdt_build(buf, size, &m, BOOTARGS);
         free(buf);
         if (ret != -ENOSPC && nbad++ == 0) {
             first_bad = size;
@@ -323,7 +338,7 @@ START_TEST(test_too_small_buffer)
 
     uint8_t *buf = malloc(need);
     ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(fdt_build(buf, need, &m), 0);
+    ck_assert_int_eq(fdt_build(buf, need, &m, BOOTARGS), 0);
     ck_assert_int_eq(fdt_check_header(buf), 0);
     free(buf);
 }
@@ -333,12 +348,51 @@ START_TEST(test_invalid_machine)
 {
     struct gmem gm;
     ck_assert_int_eq(gmem_layout(&gm, 128 * MiB), 0);
-    struct fdt_machine m = machine(&gm, 0);
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), -EINVAL);
-    m = machine(NULL, 1);
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), -EINVAL);
-    m = machine(&gm, 1);
-    ck_assert_int_eq(fdt_build(fdtbuf, (size_t)INT32_MAX + 1, &m), -EINVAL);
+    struct machine m;
+    machine(&m, &gm, 0);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), -EINVAL);
+    machine(&m, NULL, 1);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), -EINVAL);
+    machine(&m, &gm, 1);
+    ck_assert_int_eq(fdt_build(fdtbuf, (size_t)INT32_MAX + 1, &m, BOOTARGS), -EINVAL);
+}
+END_TEST
+
+/* machine_add refuses rows that cannot be described, a full table, and (with a bus) overlaps,
+ * with the device's name in the message; a refused row is not in the table. */
+START_TEST(test_bad_rows)
+{
+    static const struct bus_dev_ops ops = {NULL, NULL};
+    struct gmem g;
+    ck_assert_int_eq(gmem_layout(&g, 128 * MiB), 0);
+    struct machine m;
+    char err[256];
+    machine_init(&m, 1, &g, NULL);
+    struct machine_dev pio_virtio = {.bus = {"v", BUS_PIO, 0x100, 0x1000, &ops, NULL, NULL, 0},
+                                     .kind = MACHINE_VIRTIO_MMIO, .compat = "virtio,mmio", .irq = 5};
+    ck_assert_int_eq(machine_add(&m, &pio_virtio, err, sizeof(err)), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "device v"));
+    struct machine_dev no_compat = {.bus = {"isa", BUS_PIO, 0x100, 8, &ops, NULL, NULL, 0},
+                                    .kind = MACHINE_ISA, .irq = -1};
+    ck_assert_int_eq(machine_add(&m, &no_compat, err, sizeof(err)), -EINVAL);
+    ck_assert_uint_eq(m.ndevs, 0);
+    struct machine_dev hidden = {.bus = {"h", BUS_PIO, 0, 1, &ops, NULL, NULL, 0}, .irq = -1};
+    for (unsigned i = 0; i < MACHINE_MAX_DEVS; i++) {
+        hidden.bus.base = i;
+        ck_assert_int_eq(machine_add(&m, &hidden, err, sizeof(err)), 0);
+    }
+    ck_assert_int_eq(machine_add(&m, &hidden, err, sizeof(err)), -ENOSPC);
+
+    static struct bus bus;
+    bus_init(&bus);
+    machine_init(&m, 1, &g, &bus);
+    hidden.bus.base = 0x10;
+    ck_assert_int_eq(machine_add(&m, &hidden, err, sizeof(err)), 0);
+    hidden.bus.name = "again";
+    ck_assert_int_eq(machine_add(&m, &hidden, err, sizeof(err)), -EEXIST);
+    ck_assert_str_eq(err, "bus: cannot register again at 0x10: File exists");
+    ck_assert_uint_eq(m.ndevs, 1);
+    ck_assert_uint_eq(bus.ndevs, 1);
 }
 END_TEST
 
@@ -375,8 +429,9 @@ static void check_e820(const struct gmem *g, const struct hvm_start_info *si,
 
 START_TEST(test_boot_info_with_fdt)
 {
-    struct fdt_machine m = machine(&gm, 2);
-    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m), 0);
+    struct machine m;
+    machine(&m, &gm, 2);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     size_t fdt_size = fdt_totalsize(fdtbuf);
     const char *cmdline = "console=ttyS0 quiet hello";
     ck_assert_int_eq(pvh_write_boot_info(&gm, cmdline, fdtbuf, fdt_size), 0);
@@ -600,6 +655,7 @@ static Suite *fdt_build_suite(void)
     tcase_add_test(tc, test_long_bootargs);
     tcase_add_test(tc, test_nics);
     tcase_add_test(tc, test_ne2000_node);
+    tcase_add_test(tc, test_bad_rows);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bad buffers and machines are refused");

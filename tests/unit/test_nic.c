@@ -18,11 +18,15 @@
 
 #include "minivmm/hw/bus.h"
 #include "minivmm/hw/gmem.h"
+#include "ioapic.h"
 #include "irqchip.h"
+#include "machine.h"
 #include "nic.h"
 
 static struct gmem gm;
 static struct bus bus;
+static struct machine mach;
+static struct ioapic ioapic;
 static struct irqchip ic;
 static struct nics *nics;
 static char err[256];
@@ -45,7 +49,9 @@ static void setup(void)
     memset(&ic, 0, sizeof(ic));
     ic.mode = KVM_IRQCHIP_SPLIT;
     ic.vm_fd = -1;
-    ck_assert_int_eq(ioapic_init(&ic.ioapic, &fake_ioapic, NULL), 0);
+    ic.ioapic = &ioapic;
+    ck_assert_int_eq(ioapic_init(&ioapic, &fake_ioapic, NULL), 0);
+    machine_init(&mach, 1, &gm, &bus);
     nics = NULL;
 }
 
@@ -58,7 +64,7 @@ static void teardown(void)
 static void create(const char *a, const char *b)
 {
     const char *specs[2] = {a, b};
-    int r = nic_create_all(&nics, specs, b ? 2 : 1, &bus, &ic, &gm, -1, err, sizeof(err));
+    int r = nic_create_all(&nics, specs, b ? 2 : 1, &mach, &ic, &gm, -1, err, sizeof(err));
     ck_assert_msg(r == 0, "nic_create_all: %s", err);
 }
 
@@ -183,9 +189,11 @@ START_TEST(test_dgram_uplink_via_nic)
     /* The port is taken now: a second NIC on it fails with the reason, and frees everything. */
     struct nics *other = NULL;
     const char *specs[1] = {spec};
-    struct bus bus2;
+    static struct bus bus2;
+    static struct machine mach2;
     bus_init(&bus2);
-    ck_assert_int_eq(nic_create_all(&other, specs, 1, &bus2, &ic, &gm, -1, err, sizeof(err)),
+    machine_init(&mach2, 1, &gm, &bus2);
+    ck_assert_int_eq(nic_create_all(&other, specs, 1, &mach2, &ic, &gm, -1, err, sizeof(err)),
                      -EADDRINUSE);
     ck_assert_ptr_null(other);
     ck_assert_ptr_nonnull(strstr(err, "cannot bind 127.0.0.1"));

@@ -1,0 +1,67 @@
+/*
+ * board.c: the rows of the devices the VMM places itself (board.h).
+ */
+#include <libfdt.h>
+
+#include "benchdev.h"
+#include "board.h"
+#include "exitport.h"
+#include "ioapic.h"
+#include "minivmm/abi.h"
+#include "minivmm/memmap.h"
+#include "minivmm/uart16550.h"
+#include "minivmm/util.h"
+#include "phaseport.h"
+#include "serial16550.h"
+
+/* Linux's of_serial refuses a UART without clock-frequency. */
+static int uart_fdt_props(void *fdt, const struct machine_dev *d)
+{
+    (void)d;
+    return fdt_property_u32(fdt, "clock-frequency", UART_CLOCK_HZ);
+}
+
+int board_add(struct machine *m, const struct board_devs *b, char *err, size_t errlen)
+{
+    const struct machine_dev rows[] = {
+        {.bus = {"serial", BUS_PIO, UART_COM1_BASE, 8, &serial16550_bus_ops, b->uart,
+                 serial16550_regs, serial16550_nregs},
+         .kind = MACHINE_ISA, .compat = MINIVMM_FDT_COMPAT_UART, .irq = UART_COM1_IRQ,
+         .stdout_path = true, .fdt_props = uart_fdt_props},
+        {.bus = {"exit", BUS_PIO, MINIVMM_EXIT_PORT, 1, &exitport_bus_ops, b->exitp,
+                 exitport_regs, exitport_nregs},
+         .kind = MACHINE_ISA, .node = "exit-port", .compat = MINIVMM_FDT_COMPAT_EXIT, .irq = -1},
+        {.bus = {"phase", BUS_PIO, MINIVMM_PHASE_PORT, 1, &phaseport_bus_ops, b->phasep,
+                 phaseport_regs, phaseport_nregs},
+         .kind = MACHINE_ISA, .node = "phase-port", .compat = MINIVMM_FDT_COMPAT_PHASE,
+         .irq = -1},
+        /* With KVM's full irqchip the IOAPIC lives in KVM: described, not on our bus. */
+        {.bus = {"ioapic", BUS_MMIO, MEMMAP_IOAPIC_BASE, MEMMAP_IOAPIC_SIZE,
+                 b->ioapic ? &ioapic_bus_ops : NULL, b->ioapic, ioapic_regs, ioapic_nregs},
+         .kind = MACHINE_IOAPIC, .compat = MINIVMM_FDT_COMPAT_IOAPIC, .irq = -1},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        int ret = machine_add(m, &rows[i], err, errlen);
+        if (ret)
+            return ret;
+    }
+    return 0;
+}
+
+int board_add_bench(struct machine *m, struct benchdev *d, char *err, size_t errlen)
+{
+    const struct machine_dev rows[] = {
+        {.bus = {"bench", BUS_PIO, MINIVMM_BENCH_PORT, MINIVMM_BENCH_PORT_SIZE, &benchdev_bus_ops,
+                 d, benchdev_regs, benchdev_nregs},
+         .kind = MACHINE_HIDDEN, .irq = -1},
+        {.bus = {"bench", BUS_MMIO, MEMMAP_BENCH_BASE, MEMMAP_BENCH_SIZE, &benchdev_bus_ops, d,
+                 benchdev_regs, benchdev_nregs},
+         .kind = MACHINE_HIDDEN, .irq = -1},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        int ret = machine_add(m, &rows[i], err, errlen);
+        if (ret)
+            return ret;
+    }
+    return 0;
+}

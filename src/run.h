@@ -1,0 +1,36 @@
+/*
+ * run.h: `minivmm run`: one VM from a run configuration, brought up, run and torn down
+ * (run.c). main.c turns the command line into a struct run_config.
+ */
+#ifndef MINIVMM_RUN_H
+#define MINIVMM_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "benchdev.h"
+#include "kvm.h"
+#include "minivmm/memmap.h"
+
+struct run_config {
+    const char *kernel;
+    uint64_t mem;
+    unsigned cpus;
+    const char *cmdline; /* --cmdline as given (bootargs holds the whole command line) */
+    enum kvm_irqchip_mode irqchip;
+    const char *exit_log;
+    const char *dump_dtb;
+    double stats_interval; /* --exit-stats-interval, seconds; 0 = off */
+    bool quiet;
+    enum benchdev_mode bench_device; /* --bench-device[=ioeventfd], for `minivmm bench` */
+    const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
+    unsigned nnics;
+    const char *api_sock; /* --api-sock PATH: the control socket */
+    char bootargs[MEMMAP_CMDLINE_MAX]; /* --cmdline and the words after `--` */
+};
+
+/* Runs the VM: the exit status of `minivmm run` (the guest's status byte, VM_STATUS_* on
+ * errors and crashes, 128+N on signal N). Errors are printed as one line on stderr. */
+int run_vm(const struct run_config *cfg);
+
+#endif
