@@ -16,7 +16,7 @@
 #include "kernel.h"
 #include "lapic.h"
 #include "machine.h"
-#include "mm/mm.h"
+#include "kmm/mm_boot.h"
 #include "net/net.h"
 #include "platform.h"
 #include "smp.h"

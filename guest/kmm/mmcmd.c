@@ -18,17 +18,18 @@
 #include <minivmm/abi.h>
 
 #include "../kernel.h"
+#include "../mm/mm.h"
+#include "../mm/percpu.h"
 #include "../smp.h"
 #include "../tsc.h"
 #include "../x86.h"
-#include "mm.h"
+#include "mm_boot.h"
 #include "mmcmd.h"
-#include "percpu.h"
 #include "pgtable.h"
 
 /* The headers, when present, type-check the weak redeclarations below. */
-#if __has_include("slab.h")
-#include "slab.h"
+#if __has_include("../mm/slab.h")
+#include "../mm/slab.h"
 #endif
 #if __has_include("vmalloc.h")
 #include "vmalloc.h"
