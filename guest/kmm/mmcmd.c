@@ -8,7 +8,7 @@
  *                an order-3 block, a kmem_cache, a per-CPU counter, buddyinfo/slabinfo
  *   mm.bench     alloc/free pairs, TSC cycles per operation (mm.iters=N pairs)
  *
- * Every guest instruction costs ~1 us of emulation on our hosts (host-facts.md): the tests
+ * Every guest instruction costs ~1 us of emulation on our hosts (docs/host-notes.md): the tests
  * are sized to thousands of operations and never touch every byte of big blocks.
  *
  * The slab engineer's functions (slab.c, kmalloc.c, vmalloc.c) are weak references here,
