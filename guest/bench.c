@@ -22,7 +22,7 @@
  *                     deadline, so it includes the guest's own interrupt entry (vectors.S,
  *                     ~25 emulated instructions here); min_ns/max_ns of single wake-ups follow
  *
- * Cost model (reference/host-facts.md): every CPL0 instruction is emulated (~0.8 us), so the
+ * Cost model (docs/host-notes.md): every CPL0 instruction is emulated (~0.8 us), so the
  * exit loops are unrolled 8 times and a round trip carries 1/8 of the loop's dec/jnz; the
  * same guest runs under every VMM being compared, so the comparison is fair even though the
  * absolute figure includes that. iters is rounded up to whole batches of a multiple of 8.

@@ -7,7 +7,7 @@
  *   panic  write to an address beyond the 4 GiB identity map: #PF, register dump, status 3
  *   echo   read console lines and print them back until "quit"
  *   bench.exits  timed loops of VM exits (bench.c)
- *   mm.selftest, mm.demo, mm.bench  memory management (mm/mmcmd.c)
+ *   mm.selftest, mm.demo, mm.bench  memory management (kmm/mmcmd.c)
  *   net.ping, net.echo, net.tx, net.selftest, net.setmac  networking (net/netcmd.c)
  *   net.hostile  hostile virtio descriptors on vf0: NEEDS_RESET, isolation, reset (net/hostile.c)
  *   serial.tx  a checksummed payload through the UART for `minivmm bench io` (iocmd.c)
@@ -20,7 +20,7 @@
 #include "console.h"
 #include "iocmd.h"
 #include "kernel.h"
-#include "mm/mmcmd.h"
+#include "kmm/mmcmd.h"
 #include "net/netcmd.h"
 
 /* Canonical, but beyond the 4 GiB boot.S maps, so any access takes #PF. */

@@ -6,7 +6,11 @@
 #ifndef GUEST_CONFIG_H
 #define GUEST_CONFIG_H
 
-#define GUEST_VERSION "0.1"
+/* MINIVMM_VERSION, the banner's version, is meson's project version (version_args in the
+ * top-level meson.build), the VMM's too. */
+#ifndef MINIVMM_VERSION
+#error "MINIVMM_VERSION is not defined: the guest is built by guest/meson.build"
+#endif
 
 #define NR_CPUS 64          /* APIC IDs at or above this never leave the trampoline */
 #define STACK_SHIFT 13

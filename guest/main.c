@@ -16,7 +16,7 @@
 #include "kernel.h"
 #include "lapic.h"
 #include "machine.h"
-#include "mm/mm.h"
+#include "kmm/mm_boot.h"
 #include "net/net.h"
 #include "platform.h"
 #include "smp.h"
@@ -33,7 +33,7 @@ static void print_banner(const char *line)
 
     /* RAM rounded to the nearest MiB: the map excludes the legacy hole below 1 MiB. */
     kprintf("minivmm guest %s (abi %d): %u cpu%s, %llu MiB RAM, cmdline \"%s\"\n",
-            GUEST_VERSION, MINIVMM_ABI_VERSION, n, n == 1 ? "" : "s",
+            MINIVMM_VERSION, MINIVMM_ABI_VERSION, n, n == 1 ? "" : "s",
             (unsigned long long)((ram + (1u << 19)) >> 20), line ? line : "");
 }
 

@@ -3,7 +3,7 @@
  *
  * Every one of these is emulated by KVM on our PVM hosts (~1 us each); port I/O and MMIO
  * outside the LAPIC additionally exit to the VMM. Never add SSE/x87, popcnt, rdtscp, `int n`
- * or int3 here: the emulator cannot run them and the VM dies (see host-facts.md).
+ * or int3 here: the emulator cannot run them and the VM dies (docs/host-notes.md).
  */
 #ifndef GUEST_X86_H
 #define GUEST_X86_H

@@ -1,8 +1,8 @@
 /*
  * kmalloc.c: kmalloc/kfree/ksize on top of the slab caches (Linux's mm/slab_common.c).
  *
- * Size classes as in Linux on x86-64 (reference/specs.md 6.2): kmalloc-8, 16, 32, 64, 96,
- * 128, 192, 256, 512, 1k, 2k, 4k, 8k. Requests up to 192 bytes pick their class through
+ * Size classes as in Linux on x86-64 (kmalloc_info[] in mm/slab_common.c): kmalloc-8, 16,
+ * 32, 64, 96, 128, 192, 256, 512, 1k, 2k, 4k, 8k. Requests up to 192 bytes pick their class through
  * size_index[(size - 1) / 8], so 65..96 and 129..192 land in the two odd classes; above
  * that the next power of two. Requests above 8 KiB go straight to the buddy allocator
  * ("kmalloc_large"): the head page gets PG_head and the order, which is how kfree() and

@@ -1,7 +1,7 @@
 /*
  * mm.h: the physical page allocator's interface (Linux's names: mm/page_alloc.c,
  * include/linux/gfp.h, include/linux/mm_types.h), shared by the buddy allocator
- * (page_alloc.c), the slab allocator (slab.c), vmalloc (vmalloc.c) and their users.
+ * (page_alloc.c), the slab allocator (slab.c), vmalloc (kmm/vmalloc.c) and their users.
  *
  * One struct page per page frame, 64 bytes (checked at compile time). An all-zero struct
  * page is a valid state ("reserved or not yet given to the allocator"), so start-up does not
@@ -80,13 +80,6 @@ struct mm_region {
  * mm_init). Returns 0 or -errno. */
 int mm_init(uintptr_t base, const struct mm_region *regions, unsigned nregions,
             const struct mm_region *reserved, unsigned nreserved);
-
-#ifndef MM_HOST
-/* Guest boot (mm_init.c): mm_init() from the PVH memory map, then the direct map above
- * 4 GiB. Returns 0 or -errno; mm_boot_done() tells whether it succeeded. */
-int mm_boot_init(void);
-bool mm_boot_done(void);
-#endif
 
 /* ---- the buddy allocator (page_alloc.c) ---- */
 struct page *alloc_pages(gfp_t gfp, unsigned int order);

@@ -8,8 +8,9 @@
  *   mm_printf(fmt, ...)                           reports (/proc-style output, errors)
  *   mm_bug(file, line, msg)                       fatal invariant violation (BUG_ON)
  *
- * The guest build includes env_guest.h; a host build defines MM_HOST and provides
- * mm_env_host.h on its include path (tests/unit/mm/). The allocators contain no arch code.
+ * Each build puts its binding on the include path: the guest kernel's is guest/mm_env_guest.h;
+ * a host build defines MM_HOST and provides mm_env_host.h (tests/unit/mm/). Nothing in mm/
+ * includes anything else of the guest, and the allocators contain no arch code.
  */
 #ifndef MM_ENV_H
 #define MM_ENV_H
@@ -17,7 +18,7 @@
 #ifdef MM_HOST
 #include "mm_env_host.h"
 #else
-#include "env_guest.h"
+#include "mm_env_guest.h"
 #endif
 
 #define MM_BUG_ON(cond)                                                                        \

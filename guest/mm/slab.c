@@ -1,5 +1,6 @@
 /*
- * slab.c: the slab allocator, after SLUB (Christoph Lameter, 2007; reference/specs.md 6.2).
+ * slab.c: the slab allocator, after SLUB (Christoph Lameter, 2007; Linux's mm/slub.c and
+ * Documentation/mm/slub.rst).
  *
  * A cache hands out objects of one size from slabs: blocks of 1 << order pages from the
  * buddy allocator, cut into `objects` objects of stride `size`. Free objects are chained

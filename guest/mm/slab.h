@@ -26,7 +26,8 @@
 
 typedef unsigned int slab_flags_t;
 
-/* Classic values of include/linux/slab.h (reference/specs.md 6.2). */
+/* Classic values of Linux's include/linux/slab.h (until ~6.9; later kernels number the flags
+ * from an enum, so the values differ by version). */
 #define SLAB_RED_ZONE 0x00000400u
 #define SLAB_POISON 0x00000800u
 #define SLAB_KMALLOC 0x00001000u /* internal: a kmalloc-N cache */

@@ -1,6 +1,7 @@
 /*
  * slab_selftest.c: slab_selftest(), the slab allocator's and kmalloc's checks, run in the
- * guest by mm.selftest and on the host by tests/unit/test_slab.c.
+ * guest by mm.selftest and on the host by tests/unit/test_slab.c. The check with several CPUs
+ * at once needs the kernel's cross-CPU calls, so it is mm.selftest's (kmm/mmcmd.c).
  *
  * One "mm: ok: ..." or "mm: FAIL: ..." line per check; returns the number of failures.
  * Sized for the emulated guest (~1 us per instruction): a few hundred allocations and a
@@ -10,10 +11,6 @@
 #include "mm.h"
 #include "mm_env.h"
 #include "slab.h"
-
-#ifndef MM_HOST
-#include "../smp.h"
-#endif
 
 #define SELFTEST_OBJS 100
 #define CTOR_MAGIC 0x5ca1ab1eu
@@ -238,68 +235,6 @@ static void test_kmalloc(void)
     check(p == NULL, "kmalloc(SIZE_MAX) fails cleanly (NULL)");
 }
 
-#ifndef MM_HOST
-/* Every CPU allocates and swaps objects through shared mailboxes, so most frees are of
- * another CPU's objects (the remote-free slow path) while that CPU keeps allocating. */
-#define SMP_OPS 200
-#define SMP_SLOTS 16
-
-static struct kmem_cache *smp_cache;
-static void *smp_mailbox[SMP_SLOTS];
-static unsigned int smp_errors;
-
-static void smp_worker(void *arg)
-{
-    unsigned int cpu = smp_processor_id();
-
-    (void)arg;
-    for (unsigned int i = 0; i < SMP_OPS; i++) {
-        uint64_t *o = kmem_cache_alloc(smp_cache, GFP_KERNEL), *old;
-
-        if (!o) {
-            __atomic_add_fetch(&smp_errors, 1, __ATOMIC_RELAXED);
-            return;
-        }
-        o[0] = ((uint64_t)cpu << 32) | i;
-        o[1] = ~o[0];
-        old = __atomic_exchange_n(&smp_mailbox[(i * 7 + cpu) % SMP_SLOTS], o, __ATOMIC_ACQ_REL);
-        if (old) {
-            if (old[1] != ~old[0]) /* someone else was handed the same object */
-                __atomic_add_fetch(&smp_errors, 1, __ATOMIC_RELAXED);
-            kmem_cache_free(smp_cache, old);
-        }
-    }
-}
-
-static void test_smp(void)
-{
-    unsigned int n;
-
-    if (smp_nr_cpus() < 2 || smp_processor_id() != 0) {
-        mm_printf("mm: skip: slab: alloc/free on several CPUs at once (1 CPU)\n");
-        return;
-    }
-    smp_cache = kmem_cache_create("selftest-smp", 32, 0, 0, NULL);
-    if (!smp_cache) {
-        check(false, "kmem_cache_create(selftest-smp)");
-        return;
-    }
-    smp_errors = 0;
-    n = smp_call_function_async(smp_worker, NULL);
-    smp_worker(NULL);
-    smp_call_function_wait();
-    for (int i = 0; i < SMP_SLOTS; i++) {
-        kmem_cache_free(smp_cache, smp_mailbox[i]);
-        smp_mailbox[i] = NULL;
-    }
-    mm_printf("mm: slab: %u CPUs did %u alloc/free each, passing objects between them\n", n + 1,
-              SMP_OPS);
-    check(smp_errors == 0,
-          "concurrent alloc/free with cross-CPU frees: no object handed out twice");
-    check(kmem_cache_destroy(smp_cache) == 0, "destroy after the concurrent run: counts balance");
-}
-#endif
-
 int slab_selftest(void)
 {
     failures = 0;
@@ -312,8 +247,5 @@ int slab_selftest(void)
     test_poison_redzone();
     test_destroy_live();
     test_kmalloc();
-#ifndef MM_HOST
-    test_smp();
-#endif
     return failures;
 }

@@ -1,7 +1,7 @@
 /*
- * ne2000.c: the NE2000 driver (NS DP8390 core + the NE2000 remote-DMA "ASIC"; reference/
- * specs.md §5.1, register layout in minivmm/ne2000_regs.h), behind the same struct netdev_ops
- * as the virtio-net VFs.
+ * ne2000.c: the NE2000 driver (NS DP8390 core + the NE2000 remote-DMA "ASIC", as QEMU's
+ * hw/net/ne2000.c and Linux's drivers/net/ethernet/8390/ne.c drive it; register layout in
+ * minivmm/ne2000_regs.h), behind the same struct netdev_ops as the virtio-net VFs.
  *
  * Card memory (16 KiB, pages 0x40-0x7f): one transmit buffer at pages 0x40-0x45 (1536 bytes)
  * and the receive ring at 0x46..0x80 (PSTART..PSTOP). Every packet byte moves through the data

@@ -1,7 +1,7 @@
 /*
  * ne2000_regs.h: NE2000 (NS DP8390 core + NE2000 "ASIC") register layout, shared by the device
- * model (devices/ne2000.c) and the guest driver. Spec: reference/specs.md §5.1 (QEMU
- * hw/net/ne2000.c, Linux drivers/net/ethernet/8390/8390.h and ne.c).
+ * model (devices/ne2000.c) and the guest driver. Sources: QEMU hw/net/ne2000.c, Linux
+ * drivers/net/ethernet/8390/8390.h and ne.c.
  *
  * Offsets are from the I/O base (MINIVMM_NE2000_PORT in abi.h). 0x00-0x0f are the DP8390
  * registers, paged by CR.PS1:PS0 (CR itself is at offset 0 on every page); 0x10 is the

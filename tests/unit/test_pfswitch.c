@@ -3,10 +3,11 @@
  *
  * Five VFs (VF 3 and 4 in VLAN 10, the others untagged) and the uplink, each attached to a fake
  * device that records every frame it is handed and can refuse with -ENOBUFS. Checks the VEB
- * forwarding rules of reference/specs.md §4.3, port VLAN tagging, anti-spoofing, trust, RX
- * filters, untrusted frame sizes, and that the counters account for every frame: per frame and
- * over a randomized sequence, offered + replicas = delivered + dropped. Each test runs in its
- * own process (CK_FORK).
+ * forwarding rules (QEMU's igb, hw/net/igb_core.c igb_receive_assign/igb_tx_pkt_switch, after
+ * the 82576 datasheet §7.10.3.6), port VLAN tagging, anti-spoofing, trust, RX filters,
+ * untrusted frame sizes, and that the counters account for every frame: per frame and over a
+ * randomized sequence, offered + replicas = delivered + dropped. Each test runs in its own
+ * process (CK_FORK).
  */
 #include <check.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * mm_env_host.h: mm_env.h for host builds of the guest allocators (unit tests, tools/mmbench).
  *
  * NOTE to the buddy engineer: written by the slab engineer as a minimal shim because none
- * existed yet; it mirrors guest/mm/env_guest.h name for name. Extend it freely (add, don't
+ * existed yet; it mirrors guest/mm_env_guest.h name for name. Extend it freely (add, don't
  * rename), slab.c/kmalloc.c use only what is here.
  *
  * The "CPU" is a thread-local number (mm_host_cpu, 0 by default) that a test may set to

@@ -1,16 +1,18 @@
 /*
- * mm_init.c: the guest's memory set-up at boot (guest only): the usable RAM from the PVH
- * memory map, the ranges to keep out, then mm_init() (page_alloc.c) and the direct map above
+ * mm_boot.c: the guest's memory set-up at boot: the usable RAM from the PVH
+ * memory map, the ranges to keep out, then mm_init() (mm/page_alloc.c) and the direct map above
  * 4 GiB (pgtable.c). Cheap by design: a few dozen free-list insertions plus 512 page-directory
  * stores per GiB above 4 GiB.
  */
 #include <minivmm/abi.h>
 #include <minivmm/memmap.h>
 
+#include "mm_boot.h"
+
 #include "../bootinfo.h"
 #include "../kernel.h"
+#include "../mm/mm.h"
 #include "../platform.h"
-#include "mm.h"
 #include "pgtable.h"
 
 extern char _end[]; /* kernel.ld: end of the image (.bss included) */

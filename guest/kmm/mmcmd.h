@@ -2,8 +2,8 @@
  * mmcmd.h: the memory-management commands of the guest (mmcmd.c): mm.selftest, mm.demo,
  * mm.bench (abi.h MINIVMM_GUEST_COMMANDS).
  */
-#ifndef MM_MMCMD_H
-#define MM_MMCMD_H
+#ifndef KMM_MMCMD_H
+#define KMM_MMCMD_H
 
 #include "../cmdline.h"
 

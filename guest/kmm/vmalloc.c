@@ -22,14 +22,14 @@
 
 #include "../config.h"
 #include "../lapic.h"
+#include "../mm/mm.h"
+#include "../mm/mm_env.h"
+#include "../mm/slab.h"
 #include "../smp.h"
 #include "../traps.h"
 #include "../tsc.h"
 #include "../x86.h"
-#include "mm.h"
-#include "mm_env.h"
 #include "pgtable.h"
-#include "slab.h"
 
 #define FLUSH_ALL_THRESHOLD 32 /* pages: above this a CPU reloads CR3 instead of invlpg */
 #define FLUSH_ACK_TIMEOUT_US 2000000

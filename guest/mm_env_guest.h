@@ -1,16 +1,20 @@
 /*
- * env_guest.h: mm_env.h for the guest kernel: a test-and-set spinlock, interrupts off with
+ * mm_env_guest.h: mm_env.h for the guest kernel: a test-and-set spinlock, interrupts off with
  * pushfq/cli, the CPU number from %gs (smp.h), kprintf and panic.
+ *
+ * It lives here, beside the kernel headers it binds, and not in mm/: mm/ includes nothing of
+ * the kernel, and mm/mm_env.h finds this file on the guest build's include path (guest/), as
+ * host builds find tests/unit/mm/mm_env_host.h on theirs.
  */
 #ifndef MM_ENV_GUEST_H
 #define MM_ENV_GUEST_H
 
 #include <stdint.h>
 
-#include "../config.h"
-#include "../kernel.h"
-#include "../smp.h"
-#include "../x86.h"
+#include "config.h"
+#include "kernel.h"
+#include "smp.h"
+#include "x86.h"
 
 #define MM_NR_CPUS NR_CPUS
 

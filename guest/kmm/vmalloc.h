@@ -11,8 +11,8 @@
  *                    be called with interrupts enabled (another CPU's vfree may be waiting
  *                    for this CPU's ack).
  */
-#ifndef MM_VMALLOC_H
-#define MM_VMALLOC_H
+#ifndef KMM_VMALLOC_H
+#define KMM_VMALLOC_H
 
 #include <stddef.h>
 #include <stdint.h>

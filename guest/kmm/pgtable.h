@@ -13,8 +13,8 @@
  * page-table pages. Callers serialise mappings of the same VA themselves; the tables are
  * shared by every CPU and protected by one lock inside.
  */
-#ifndef MM_PGTABLE_H
-#define MM_PGTABLE_H
+#ifndef KMM_PGTABLE_H
+#define KMM_PGTABLE_H
 
 #include <stdint.h>
 
@@ -37,7 +37,7 @@
 #define VMALLOC_END 0xffffe90000000000ull /* exclusive */
 
 /* Extend the direct map over [0, top) with 2 MiB pages (boot.S maps the first 4 GiB).
- * Called by mm_init() in the guest. Returns 0 or -ENOMEM. */
+ * Called by mm_boot_init(). Returns 0 or -ENOMEM. */
 int pgtable_init(uint64_t top);
 
 /* Map one 4 KiB page va -> pa with flags (PAGE_KERNEL if 0). va must be page aligned and

@@ -10,9 +10,9 @@
  */
 #include "pgtable.h"
 
+#include "../mm/mm.h"
+#include "../mm/mm_env.h"
 #include "../x86.h"
-#include "mm.h"
-#include "mm_env.h"
 
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
 #define PTE_TABLE (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED)
