@@ -36,7 +36,7 @@ sleep 2 # the guest keeps printing: the console's buffer fills and overflows
 # running PID: true until PID exits (a zombie, not yet waited for, counts as exited).
 running() {
     st=Z
-    read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null || return 1
+    { read -r _ _ st _ <"/proc/$1/stat"; } 2>/dev/null || return 1
     [ "$st" != Z ]
 }
 kill -TERM "$pid"
