@@ -3,8 +3,9 @@
  *
  * Invariants: every byte the guest supplies is copied into host memory (tx_buf, ctrl_buf, the
  * header) before it is looked at, through vq_chain_read() on a chain the virtqueue checked;
- * nothing reads guest memory twice. A chain is always returned (pushed) once popped, except
- * RX buffers given back with rx_unpop() when a frame does not fit.
+ * nothing reads guest memory twice. A popped chain is always either returned (pushed) or, for
+ * RX buffers that do not fit a frame or could not be written, given back to the ring
+ * (virtio_mmio_unpop), unless a reset made it stale.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -252,15 +253,13 @@ static const struct virtio_dev_ops net_ops[2] = {OPS(NET_FEATURES),
 
 /* ---- RX (the switch's deliver, switch mutex held) ---- */
 
-/* Gives back the last n popped RX buffers (QEMU's virtqueue_rewind): only this device pops
- * the RX queue, under the switch mutex, so nothing was popped after them. */
-static void rx_unpop(struct virtio_net *vn, uint32_t epoch, unsigned n)
+/* Gives back the last n popped RX buffers, `first` the oldest: only this device pops the RX
+ * queue, under the switch mutex, so nothing was popped after them. A reset meanwhile made them
+ * stale (nothing to give back); a queue that broke stays dead until the next reset. */
+static void rx_unpop(struct virtio_net *vn, const struct vq_chain *first, unsigned n)
 {
-    pthread_mutex_lock(&vn->t.lock);
-    struct virtqueue *vq = &vn->t.queues[VIRTIO_NET_RXQ].vq;
-    if (vq->epoch == epoch && vq->ready && !vq->broken)
-        vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
-    pthread_mutex_unlock(&vn->t.lock);
+    if (n)
+        virtio_mmio_unpop(&vn->t, VIRTIO_NET_RXQ, first, n);
 }
 
 struct rx_used {
@@ -285,27 +284,30 @@ static int deliver(void *opaque, const void *frame, size_t len)
         if (r != 0 || n == VIRTIO_NET_QUEUE_MAX) {
             if (r == 0)
                 n++;
-            if (n)
-                rx_unpop(vn, first.epoch, n);
+            rx_unpop(vn, &first, n);
             return r == -EINVAL ? -EIO : -ENOBUFS;
         }
         if (c->in_len < (n == 0 ? VIRTIO_NET_HDR_LEN : 1) || (!mrg && c->in_len < total)) {
-            rx_unpop(vn, first.epoch, n + 1);
+            rx_unpop(vn, &first, n + 1);
             vn->stats.rx_small++;
             return -EMSGSIZE;
         }
         uint64_t room = c->in_len, off = 0;
         if (n == 0) {
             struct virtio_net_hdr_v1 h = {.num_buffers = 1}; /* fixed below with MRG */
-            if (vq_chain_write(vn->gm, c, 0, &h, VIRTIO_NET_HDR_LEN))
+            if (vq_chain_write(vn->gm, c, 0, &h, VIRTIO_NET_HDR_LEN)) {
+                rx_unpop(vn, &first, 1);
                 return -EIO;
+            }
             off = VIRTIO_NET_HDR_LEN;
             done = VIRTIO_NET_HDR_LEN;
         }
         uint64_t chunk = total - done < room - off ? total - done : room - off;
         if (chunk && vq_chain_write(vn->gm, c, off,
-                                    (const uint8_t *)frame + (done - VIRTIO_NET_HDR_LEN), chunk))
+                                    (const uint8_t *)frame + (done - VIRTIO_NET_HDR_LEN), chunk)) {
+            rx_unpop(vn, &first, n + 1);
             return -EIO;
+        }
         done += chunk;
         used[n].head = c->head;
         used[n].len = (uint32_t)(off + chunk);
@@ -313,7 +315,11 @@ static int deliver(void *opaque, const void *frame, size_t len)
     }
     if (n > 1) {
         uint8_t nb[2] = {(uint8_t)n, (uint8_t)(n >> 8)};
-        vq_chain_write(vn->gm, &first, offsetof(struct virtio_net_hdr_v1, num_buffers), nb, 2);
+        if (vq_chain_write(vn->gm, &first, offsetof(struct virtio_net_hdr_v1, num_buffers), nb,
+                           2)) {
+            rx_unpop(vn, &first, n);
+            return -EIO;
+        }
     }
     /* Push in pop order; the first push publishes nothing the driver reads before idx. */
     for (unsigned i = 0; i < n; i++) {
@@ -326,8 +332,14 @@ static int deliver(void *opaque, const void *frame, size_t len)
             cur.in_len = used[i].len;
         }
         r = virtio_mmio_push(&vn->t, VIRTIO_NET_RXQ, p, used[i].len);
-        if (r)
-            return r == -ESTALE ? -ENOBUFS : -EIO; /* reset meanwhile */
+        if (r) {
+            /* The buffers not pushed yet are the newest popped: give them back (nothing to
+             * give back after a reset, -ESTALE, or on a dead queue, -ENODEV). */
+            if (i)
+                virtio_mmio_signal_used(&vn->t, VIRTIO_NET_RXQ);
+            rx_unpop(vn, &first, n - i);
+            return r == -ESTALE ? -ENOBUFS : -EIO;
+        }
     }
     vn->stats.rx_frames++;
     virtio_mmio_signal_used(&vn->t, VIRTIO_NET_RXQ);
