@@ -221,23 +221,24 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         ret = setup_vf_port(nic, k, err, errlen);
         if (ret)
             return ret;
-        nic->vf[k] = calloc(1, sizeof(*nic->vf[k]));
-        if (!nic->vf[k]) {
-            snprintf(err, errlen, "--nic: out of memory");
-            return -ENOMEM;
-        }
         struct irq_line line;
         irqchip_line(ic, MEMMAP_VIRTIO_IRQ_BASE + w, &line);
         ret = irqchip_enable_irqfd(ic, MEMMAP_VIRTIO_IRQ_BASE + w, err, errlen);
         if (ret)
             return ret;
-        ret = virtio_net_init(nic->vf[k], gm, &line, &nic->sw, k, nic->cfg.event_idx);
+        /* nic->vf[k] set means initialised: nic_destroy_all() destroys what it finds. */
+        struct virtio_net *vn = calloc(1, sizeof(*vn));
+        if (!vn) {
+            snprintf(err, errlen, "--nic: out of memory");
+            return -ENOMEM;
+        }
+        ret = virtio_net_init(vn, gm, &line, &nic->sw, k, nic->cfg.event_idx);
         if (ret) {
-            free(nic->vf[k]);
-            nic->vf[k] = NULL;
+            free(vn);
             snprintf(err, errlen, "--nic: vf%u: cannot create the device: %s", k, strerror(-ret));
             return ret;
         }
+        nic->vf[k] = vn;
         virtio_net_attach(nic->vf[k]);
         snprintf(ns->names[w], sizeof(ns->names[w]), "vf%u", w);
         struct bus_dev d = {
