@@ -421,20 +421,18 @@ static void report_ne2000(FILE *f, struct nic *nic)
 }
 
 /* A sink's bytes and iosum (guest/iocmd.h): what `minivmm bench io` verifies. */
-static void report_sink(FILE *f, struct nic *nic, unsigned i)
+static void report_sink(FILE *f, const struct uplink_stats *us, unsigned i)
 {
-    pthread_mutex_lock(&nic->up.lock);
-    fprintf(f, "; uplink%u %s sink-bytes %" PRIu64 " sink-sum 0x%016" PRIx64, i, nic->up.ops->name,
-            nic->up.tx_bytes, ((uint64_t)nic->up.sink_s2 << 32) | nic->up.sink_s1);
-    pthread_mutex_unlock(&nic->up.lock);
+    fprintf(f, "; uplink%u %s sink-bytes %" PRIu64 " sink-sum 0x%016" PRIx64, i, us->name,
+            us->tx_bytes, us->sink_sum);
 }
 
-static void report_uplink(FILE *f, struct nic *nic, unsigned i)
+static void report_uplink(FILE *f, struct nic *nic, const struct uplink_stats *us, unsigned i)
 {
     struct pfswitch_port_stats st;
     if (pfswitch_stats(&nic->sw, PFSWITCH_UPLINK, &st))
         return;
-    fprintf(f, "; uplink%u %s rx %" PRIu64 " tx %" PRIu64, i, nic->up.ops->name, st.tx_packets,
+    fprintf(f, "; uplink%u %s rx %" PRIu64 " tx %" PRIu64, i, us->name, st.tx_packets,
             st.rx_packets);
     for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
         if (st.tx_drops[r])
@@ -442,12 +440,10 @@ static void report_uplink(FILE *f, struct nic *nic, unsigned i)
         if (st.rx_drops[r])
             fprintf(f, " out-%s %" PRIu64, pfswitch_drop_name(r), st.rx_drops[r]);
     }
-    pthread_mutex_lock(&nic->up.lock);
-    if (nic->up.rx_runt)
-        fprintf(f, " bad-runt %" PRIu64, nic->up.rx_runt);
-    if (nic->up.rx_oversize)
-        fprintf(f, " bad-oversize %" PRIu64, nic->up.rx_oversize);
-    pthread_mutex_unlock(&nic->up.lock);
+    if (us->rx_runt)
+        fprintf(f, " bad-runt %" PRIu64, us->rx_runt);
+    if (us->rx_oversize)
+        fprintf(f, " bad-oversize %" PRIu64, us->rx_oversize);
 }
 
 /* ---- run-time control ---- */
@@ -602,11 +598,16 @@ int nic_destroy_all(struct nics *ns, FILE *report)
         for (unsigned i = 0; i < ns->n; i++)
             if (ns->nic[i].ne)
                 report_ne2000(report, &ns->nic[i]);
-        for (unsigned i = 0; i < ns->n; i++)
-            if (ns->nic[i].up_open && ns->nic[i].up.fd >= 0)
-                report_uplink(report, &ns->nic[i], i);
-            else if (ns->nic[i].up_open)
-                report_sink(report, &ns->nic[i], i);
+        for (unsigned i = 0; i < ns->n; i++) {
+            struct uplink_stats us;
+            if (!ns->nic[i].up_open)
+                continue;
+            uplink_get_stats(&ns->nic[i].up, &us);
+            if (us.network)
+                report_uplink(report, &ns->nic[i], &us, i);
+            else
+                report_sink(report, &us, i);
+        }
         fprintf(report, "\n");
     }
     for (unsigned i = ns->n; i-- > 0;) {
