@@ -2,8 +2,8 @@
  * nic.c: the NICs of `minivmm run` (nic.h): config -> switch, uplink, captures, VF devices on
  * the bus, ioeventfds and I/O threads; teardown in reverse.
  *
- * Threads: the I/O thread of a NIC only calls virtio_net_process() on its VFs; it stops when
- * nic_destroy_all() writes the NIC's stop eventfd, which happens after the vCPUs are joined.
+ * Threads: the I/O thread of a NIC (a virtio worker) only calls virtio_net_process() on its
+ * VFs; nic_destroy_all() stops it, after the vCPUs are joined.
  * A dgram/tap uplink has its own RX thread (devices/uplink.c), stopped in uplink_close().
  * max_tx_rate waits happen inside pfswitch_tx_from_vf(), i.e. on the thread doing the VF's TX:
  * with notify=ioeventfd a throttled VF also delays the other VFs of its NIC (one I/O thread).
@@ -15,13 +15,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -34,6 +32,7 @@
 #include "pfswitch.h"
 #include "uplink.h"
 #include "virtio_net.h"
+#include "virtio_worker.h"
 
 struct nic {
     struct nic_config cfg;
@@ -45,11 +44,8 @@ struct nic {
     struct uplink_pcap *tap[NICOPT_MAX_VFS];
     unsigned first; /* first virtio-mmio window */
     struct virtio_net *vf[NICOPT_MAX_VFS];
-    int efd[NICOPT_MAX_VFS];            /* ioeventfd per VF, or -1 */
-    uint64_t efd_reads[NICOPT_MAX_VFS]; /* wake-ups per VF (atomic: the report may race) */
-    int stop_fd;
-    pthread_t thread;
-    bool thread_started;
+    int kick[NICOPT_MAX_VFS]; /* the VF's entry in `io` (notify=ioeventfd), or -1 */
+    struct virtio_worker io;  /* the I/O thread */
     pthread_mutex_t ctl_lock;
     struct ne2000 *ne; /* ne2000=on: an extra switch port after the VFs */
     unsigned ne_port;
@@ -57,6 +53,7 @@ struct nic {
 };
 
 _Static_assert(NIC_DROP_NR == PFSWITCH_DROP_NR, "nic.h's NIC_DROP_NR");
+_Static_assert(NICOPT_MAX_VFS <= VIRTIO_WORKER_MAX, "one I/O thread per NIC");
 
 struct nics {
     unsigned n;
@@ -71,32 +68,9 @@ static uint64_t window_base(unsigned w)
     return MEMMAP_VIRTIO_BASE + (uint64_t)w * MEMMAP_VIRTIO_STRIDE;
 }
 
-static void *io_thread(void *arg)
+static void process_vf(void *dev)
 {
-    struct nic *nic = arg;
-    struct pollfd pfd[NICOPT_MAX_VFS + 1];
-    unsigned n = nic->cfg.vfs;
-
-    for (unsigned i = 0; i < n; i++)
-        pfd[i] = (struct pollfd){.fd = nic->efd[i], .events = POLLIN};
-    pfd[n] = (struct pollfd){.fd = nic->stop_fd, .events = POLLIN};
-    for (;;) {
-        if (poll(pfd, n + 1, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (pfd[n].revents)
-            break;
-        for (unsigned i = 0; i < n; i++) {
-            uint64_t v;
-            if (!(pfd[i].revents & POLLIN) || read(nic->efd[i], &v, sizeof(v)) != sizeof(v))
-                continue;
-            __atomic_fetch_add(&nic->efd_reads[i], 1, __ATOMIC_RELAXED);
-            virtio_net_process(nic->vf[i]);
-        }
-    }
-    return NULL;
+    virtio_net_process(dev);
 }
 
 static int setup_vf_port(struct nic *nic, unsigned k, char *err, size_t errlen)
@@ -253,16 +227,18 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         ns->vf_nic[w] = (uint8_t)(nic - ns->nic);
         if (!ioeventfd)
             continue;
-        nic->efd[k] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (nic->efd[k] < 0) {
-            ret = -errno;
+        int efd;
+        unsigned slot;
+        ret = virtio_worker_add(&nic->io, process_vf, nic->vf[k], &efd, &slot);
+        if (ret) {
             snprintf(err, errlen, "nic: eventfd failed: %s", strerror(-ret));
             return ret;
         }
+        nic->kick[k] = (int)slot;
         /* No datamatch: any queue's kick wakes the thread, which processes TX and ctrl. The VM
          * keeps its own reference; VM teardown removes the registration. */
         struct kvm_ioeventfd io = {
-            .addr = window_base(w) + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4, .fd = nic->efd[k]};
+            .addr = window_base(w) + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4, .fd = efd};
         if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
             ret = -errno;
             snprintf(err, errlen, "KVM: ioctl (IOEVENTFD) for %s failed: %s", ns->names[w],
@@ -281,21 +257,11 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
     }
     if (!ioeventfd)
         return 0;
-    nic->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (nic->stop_fd < 0) {
-        ret = -errno;
-        snprintf(err, errlen, "nic: eventfd failed: %s", strerror(-ret));
-        return ret;
-    }
-    ret = -pthread_create(&nic->thread, NULL, io_thread, nic);
-    if (ret) {
-        snprintf(err, errlen, "nic: cannot start the I/O thread: %s", strerror(-ret));
-        return ret;
-    }
-    nic->thread_started = true;
     snprintf(tname, sizeof(tname), "nic%u-io", (unsigned)(nic - ns->nic));
-    pthread_setname_np(nic->thread, tname);
-    return 0;
+    ret = virtio_worker_start(&nic->io, tname);
+    if (ret)
+        snprintf(err, errlen, "nic: cannot start the I/O thread: %s", strerror(-ret));
+    return ret;
 }
 
 int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs, struct bus *bus,
@@ -312,10 +278,10 @@ int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
         return -ENOMEM;
     }
     for (unsigned i = 0; i < MEMMAP_VIRTIO_MAX; i++) {
-        ns->nic[i].stop_fd = -1;
+        virtio_worker_init(&ns->nic[i].io);
         pthread_mutex_init(&ns->nic[i].ctl_lock, NULL);
         for (unsigned k = 0; k < NICOPT_MAX_VFS; k++)
-            ns->nic[i].efd[k] = -1;
+            ns->nic[i].kick[k] = -1;
     }
     for (unsigned i = 0; i < nspecs; i++) {
         ns->n = i + 1; /* destroy undoes what create_nic did of this one too */
@@ -389,9 +355,9 @@ static void report_vf(FILE *f, struct nic *nic, unsigned k, unsigned w)
         fprintf(f, " rx-small-buffer %" PRIu64, vs.rx_small);
     if (vs.resets)
         fprintf(f, " needs-reset %" PRIu64, vs.resets);
-    if (nic->efd[k] >= 0) /* `minivmm bench net` reads this */
+    if (nic->kick[k] >= 0) /* `minivmm bench net` reads this */
         fprintf(f, " ioeventfd-reads %" PRIu64,
-                __atomic_load_n(&nic->efd_reads[k], __ATOMIC_RELAXED));
+                virtio_worker_kicks(&nic->io, (unsigned)nic->kick[k]));
     fprintf(f, " tx-bytes %" PRIu64, st.tx_bytes);
     if (st.tx_packets > 1)
         fprintf(f, " tx-us %" PRIu64, (st.tx_last_ns - st.tx_first_ns) / 1000);
@@ -462,7 +428,7 @@ uint64_t nic_kicks_total(const struct nics *n)
         return 0;
     for (unsigned i = 0; i < n->n; i++)
         for (unsigned k = 0; k < NICOPT_MAX_VFS; k++)
-            total += __atomic_load_n(&n->nic[i].efd_reads[k], __ATOMIC_RELAXED);
+            total += virtio_worker_kicks(&n->nic[i].io, k);
     return total;
 }
 
@@ -612,14 +578,7 @@ int nic_destroy_all(struct nics *ns, FILE *report)
     }
     for (unsigned i = ns->n; i-- > 0;) {
         struct nic *nic = &ns->nic[i];
-        if (nic->thread_started) {
-            uint64_t one = 1;
-            if (write(nic->stop_fd, &one, sizeof(one)) != sizeof(one))
-                abort(); /* cannot happen for a fresh eventfd; a hung join is worse */
-            pthread_join(nic->thread, NULL);
-        }
-        if (nic->stop_fd >= 0)
-            close(nic->stop_fd);
+        virtio_worker_destroy(&nic->io); /* stops the I/O thread, closes the ioeventfds */
         if (nic->ne) { /* the last port added */
             pfswitch_attach(&nic->sw, nic->ne_port, NULL, NULL);
             ne2000_destroy(nic->ne);
@@ -631,8 +590,6 @@ int nic_destroy_all(struct nics *ns, FILE *report)
                 virtio_net_destroy(nic->vf[k]);
                 free(nic->vf[k]);
             }
-            if (nic->efd[k] >= 0)
-                close(nic->efd[k]);
             if (nic->tap[k]) {
                 pfswitch_set_tap(&nic->sw, k, NULL, NULL);
                 if (uplink_pcap_close(nic->tap[k]))
