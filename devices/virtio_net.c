@@ -43,6 +43,14 @@ static void config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
     memcpy(data, raw + off, len); /* the transport checked off + len <= config_size */
 }
 
+void virtio_net_set_mac(struct virtio_net *vn, const uint8_t mac[6])
+{
+    pthread_mutex_lock(&vn->cfg_lock);
+    memcpy(vn->cfg.mac, mac, 6);
+    pthread_mutex_unlock(&vn->cfg_lock);
+    virtio_mmio_config_changed(&vn->t);
+}
+
 void virtio_net_set_link(struct virtio_net *vn, bool up)
 {
     pthread_mutex_lock(&vn->cfg_lock);
@@ -83,8 +91,8 @@ static bool tx_one(struct virtio_net *vn, struct vq_chain *c)
         vn->stats.tx_bad_hdr++; /* neither CSUM nor HOST_TSO* was offered */
     } else {
         vn->stats.tx_frames++;
-        pfswitch_tx_from_vf(vn->sw, vn->port, vn->tx_buf + VIRTIO_NET_HDR_LEN,
-                            c->out_len - VIRTIO_NET_HDR_LEN);
+        vn->port.ops->transmit(&vn->port, vn->tx_buf + VIRTIO_NET_HDR_LEN,
+                               c->out_len - VIRTIO_NET_HDR_LEN);
     }
     virtio_mmio_push(&vn->t, VIRTIO_NET_TXQ, c, 0);
     return true;
@@ -97,12 +105,9 @@ static uint8_t ctrl_mac(struct virtio_net *vn, uint8_t cmd, const uint8_t *d, ui
     if (cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET) {
         if (len != 6 || !(negotiated(vn) & F(VIRTIO_NET_F_CTRL_MAC_ADDR)))
             return VIRTIO_NET_ERR;
-        if (pfswitch_set_mac(vn->sw, vn->port, d, true) != 0)
+        if (vn->port.ops->set_mac(&vn->port, d) != 0)
             return VIRTIO_NET_ERR; /* untrusted VF, or the MAC is in use */
-        pthread_mutex_lock(&vn->cfg_lock);
-        memcpy(vn->cfg.mac, d, 6); /* §5.1.6.5.2: before the command completes */
-        pthread_mutex_unlock(&vn->cfg_lock);
-        virtio_mmio_config_changed(&vn->t);
+        virtio_net_set_mac(vn, d); /* §5.1.6.5.2: before the command completes */
         return VIRTIO_NET_OK;
     }
     if (cmd != VIRTIO_NET_CTRL_MAC_TABLE_SET)
@@ -118,9 +123,10 @@ static uint8_t ctrl_mac(struct virtio_net *vn, uint8_t cmd, const uint8_t *d, ui
     uint64_t rest = len - 8 - n_uc * 6;
     if (n_mc > rest / 6 || n_mc * 6 != rest)
         return VIRTIO_NET_ERR;
-    int r = pfswitch_set_mac_filter(vn->sw, vn->port, (const uint8_t(*)[6])(const void *)(d + 4),
-                                    (unsigned)n_uc, (const uint8_t(*)[6])(const void *)(mc_hdr + 4),
-                                    (unsigned)n_mc, true);
+    int r = vn->port.ops->set_mac_filter(&vn->port, (const uint8_t(*)[6])(const void *)(d + 4),
+                                         (unsigned)n_uc,
+                                         (const uint8_t(*)[6])(const void *)(mc_hdr + 4),
+                                         (unsigned)n_mc);
     return r == 0 ? VIRTIO_NET_OK : VIRTIO_NET_ERR;
 }
 
@@ -132,11 +138,11 @@ static uint8_t ctrl_cmd(struct virtio_net *vn, uint8_t cls, uint8_t cmd, const u
         if (len != 1 || !(negotiated(vn) & F(VIRTIO_NET_F_CTRL_RX)))
             return VIRTIO_NET_ERR;
         if (cmd == VIRTIO_NET_CTRL_RX_PROMISC)
-            return pfswitch_set_promisc(vn->sw, vn->port, d[0] != 0, true) ? VIRTIO_NET_ERR
-                                                                           : VIRTIO_NET_OK;
+            return vn->port.ops->set_promisc(&vn->port, d[0] != 0) ? VIRTIO_NET_ERR
+                                                                   : VIRTIO_NET_OK;
         if (cmd == VIRTIO_NET_CTRL_RX_ALLMULTI)
-            return pfswitch_set_allmulti(vn->sw, vn->port, d[0] != 0) ? VIRTIO_NET_ERR
-                                                                      : VIRTIO_NET_OK;
+            return vn->port.ops->set_allmulti(&vn->port, d[0] != 0) ? VIRTIO_NET_ERR
+                                                                    : VIRTIO_NET_OK;
         return VIRTIO_NET_ERR;
     case VIRTIO_NET_CTRL_MAC:
         if (!(negotiated(vn) & F(VIRTIO_NET_F_CTRL_RX)) && cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET)
@@ -251,10 +257,10 @@ static void dev_reset(void *dev)
 static const struct virtio_dev_ops net_ops[2] = {OPS(NET_FEATURES),
                                                  OPS(NET_FEATURES | RING_FEATURES)};
 
-/* ---- RX (the switch's deliver, switch mutex held) ---- */
+/* ---- RX (the port's deliver, the port's lock held) ---- */
 
 /* Gives back the last n popped RX buffers, `first` the oldest: only this device pops the RX
- * queue, under the switch mutex, so nothing was popped after them. A reset meanwhile made them
+ * queue, under the port's lock, so nothing was popped after them. A reset meanwhile made them
  * stale (nothing to give back); a queue that broke stays dead until the next reset. */
 static void rx_unpop(struct virtio_net *vn, const struct vq_chain *first, unsigned n)
 {
@@ -270,7 +276,7 @@ struct rx_used {
 static int deliver(void *opaque, const void *frame, size_t len)
 {
     struct virtio_net *vn = opaque;
-    /* Serialised by the switch mutex (one switch per device). */
+    /* Serialised by the port's lock (one port per device). */
     static __thread struct vq_chain first, cur;
     static __thread struct rx_used used[VIRTIO_NET_QUEUE_MAX];
     bool mrg = negotiated(vn) & F(VIRTIO_NET_F_MRG_RXBUF);
@@ -346,21 +352,18 @@ static int deliver(void *opaque, const void *frame, size_t len)
     return 0;
 }
 
-const struct pfswitch_port_ops virtio_net_port_ops = {.deliver = deliver};
-
 /* ---- life cycle ---- */
 
 int virtio_net_init(struct virtio_net *vn, const struct gmem *gm, const struct irq_line *irq,
-                    struct pfswitch *sw, unsigned port, bool event_idx)
+                    const struct netport *port, bool event_idx)
 {
-    struct pfswitch_port_info info;
-    int ret = pfswitch_port_info(sw, port, &info);
+    struct netport_info info;
+    int ret = port->ops->info(port, &info);
     if (ret)
         return ret;
     memset(vn, 0, sizeof(*vn));
     vn->gm = gm;
-    vn->sw = sw;
-    vn->port = port;
+    vn->port = *port;
     memcpy(vn->cfg.mac, info.mac, 6);
     vn->cfg.status = info.link_up ? VIRTIO_NET_S_LINK_UP : 0;
     ret = -pthread_mutex_init(&vn->tx_lock, NULL);
@@ -383,7 +386,12 @@ err_tx_lock:
 
 int virtio_net_attach(struct virtio_net *vn)
 {
-    return pfswitch_attach(vn->sw, vn->port, &virtio_net_port_ops, vn);
+    return vn->port.ops->attach(&vn->port, deliver, vn);
+}
+
+void virtio_net_detach(struct virtio_net *vn)
+{
+    vn->port.ops->attach(&vn->port, NULL, NULL);
 }
 
 void virtio_net_destroy(struct virtio_net *vn)
@@ -400,7 +408,7 @@ void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st)
     pthread_mutex_unlock(&vn->tx_lock);
     /* Every violation that set NEEDS_RESET: the ring checks in virtqueue_pop() and the
      * transport's as well as hostile() here (which goes through virtio_mmio_needs_reset()). */
-    pthread_mutex_lock(&vn->t.lock);
-    st->resets = vn->t.guest_errors;
-    pthread_mutex_unlock(&vn->t.lock);
+    struct virtio_mmio_stats ts;
+    virtio_mmio_get_stats(&vn->t, &ts);
+    st->resets = ts.guest_errors;
 }

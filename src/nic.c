@@ -1,6 +1,8 @@
 /*
  * nic.c: the NICs of `minivmm run` (nic.h): config -> switch, uplink, captures, VF devices on
- * the bus, ioeventfds and I/O threads; teardown in reverse.
+ * the bus, ioeventfds and I/O threads; teardown in reverse. Only wiring: each NIC model gets
+ * its switch port as a struct netport (minivmm/hw/netport.h), the ioeventfd work runs on a
+ * devices/virtio_worker.h thread, and the report reads the parts' own stats accessors.
  *
  * Threads: the I/O thread of a NIC (a virtio worker) only calls virtio_net_process() on its
  * VFs; nic_destroy_all() stops it, after the vCPUs are joined.
@@ -101,13 +103,6 @@ static int setup_vf_port(struct nic *nic, unsigned k, char *err, size_t errlen)
     return 0;
 }
 
-/* The NE2000's TX: its frame is a copy in host memory (ne2000.c), as the switch requires. */
-static int ne2000_to_switch(void *opaque, const void *frame, size_t len)
-{
-    struct nic *nic = opaque;
-    return pfswitch_tx_from_vf(&nic->sw, nic->ne_port, frame, len);
-}
-
 /* ne2000=on: switch port nvfs with MAC base + vfs, ISA I/O and IRQ from the options
  * (defaults from abi.h). */
 static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, char *err,
@@ -121,11 +116,12 @@ static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, c
     for (int i = 5; i >= 0; i--, x >>= 8)
         mac[i] = (uint8_t)x;
     memcpy(nic->ne_mac, mac, 6);
+    struct netport port;
     int ret = pfswitch_add_port(&nic->sw, &nic->ne_port);
     if (!ret)
         ret = pfswitch_set_mac(&nic->sw, nic->ne_port, mac, false);
-    if (!ret) /* a DP8390 filters multicast itself (RCR.AM and the MAR hash) */
-        ret = pfswitch_set_allmulti(&nic->sw, nic->ne_port, true);
+    if (!ret)
+        ret = pfswitch_netport(&nic->sw, nic->ne_port, &port);
     if (ret) {
         snprintf(err, errlen, "--nic: ne2000: cannot configure the switch port: %s",
                  strerror(-ret));
@@ -137,14 +133,19 @@ static int create_ne2000(struct nic *nic, struct bus *bus, struct irqchip *ic, c
     }
     struct irq_line line;
     irqchip_line(ic, nic->cfg.ne2000_irq, &line);
-    ret = ne2000_init(nic->ne, mac, &line, ne2000_to_switch, nic);
+    ret = ne2000_init(nic->ne, mac, &line, &port);
     if (ret) {
         free(nic->ne);
         nic->ne = NULL;
         snprintf(err, errlen, "--nic: ne2000: cannot create the device: %s", strerror(-ret));
         return ret;
     }
-    pfswitch_attach(&nic->sw, nic->ne_port, &ne2000_port_ops, nic->ne);
+    ret = ne2000_attach(nic->ne); /* also asks the port for all multicast (ne2000.h) */
+    if (ret) {
+        snprintf(err, errlen, "--nic: ne2000: cannot configure the switch port: %s",
+                 strerror(-ret));
+        return ret;
+    }
     struct bus_dev d = {"ne2000",        BUS_PIO, nic->cfg.ne2000_port, MINIVMM_NE2000_PORT_SIZE,
                         &ne2000_bus_ops, nic->ne, ne2000_regs,         ne2000_nregs};
     ret = bus_register(bus, &d);
@@ -200,13 +201,19 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         ret = irqchip_enable_irqfd(ic, MEMMAP_VIRTIO_IRQ_BASE + w, err, errlen);
         if (ret)
             return ret;
+        struct netport port;
+        ret = pfswitch_netport(&nic->sw, k, &port);
+        if (ret) {
+            snprintf(err, errlen, "--nic: vf%u: no switch port: %s", k, strerror(-ret));
+            return ret;
+        }
         /* nic->vf[k] set means initialised: nic_destroy_all() destroys what it finds. */
         struct virtio_net *vn = calloc(1, sizeof(*vn));
         if (!vn) {
             snprintf(err, errlen, "--nic: out of memory");
             return -ENOMEM;
         }
-        ret = virtio_net_init(vn, gm, &line, &nic->sw, k, nic->cfg.event_idx);
+        ret = virtio_net_init(vn, gm, &line, &port, nic->cfg.event_idx);
         if (ret) {
             free(vn);
             snprintf(err, errlen, "--nic: vf%u: cannot create the device: %s", k, strerror(-ret));
@@ -522,13 +529,8 @@ int nic_vf_set(struct nics *n, unsigned vf, const char *key, const char *value, 
     pthread_mutex_lock(&nic->ctl_lock);
     if (strcmp(key, "mac") == 0) {
         r = pfswitch_set_mac(&nic->sw, k, v.mac, false);
-        if (!r) {
-            /* The guest's driver reads it at probe or after a config-change interrupt. */
-            pthread_mutex_lock(&nic->vf[k]->cfg_lock);
-            memcpy(nic->vf[k]->cfg.mac, v.mac, 6);
-            pthread_mutex_unlock(&nic->vf[k]->cfg_lock);
-            virtio_mmio_config_changed(&nic->vf[k]->t);
-        }
+        if (!r)
+            virtio_net_set_mac(nic->vf[k], v.mac);
     } else if (strcmp(key, "vlan") == 0) {
         r = pfswitch_set_vlan(&nic->sw, k, v.vlan);
     } else if (strcmp(key, "spoofchk") == 0) {
@@ -580,13 +582,13 @@ int nic_destroy_all(struct nics *ns, FILE *report)
         struct nic *nic = &ns->nic[i];
         virtio_worker_destroy(&nic->io); /* stops the I/O thread, closes the ioeventfds */
         if (nic->ne) { /* the last port added */
-            pfswitch_attach(&nic->sw, nic->ne_port, NULL, NULL);
+            ne2000_detach(nic->ne);
             ne2000_destroy(nic->ne);
             free(nic->ne);
         }
         for (unsigned k = NICOPT_MAX_VFS; k-- > 0;) {
             if (nic->vf[k]) {
-                pfswitch_attach(&nic->sw, k, NULL, NULL);
+                virtio_net_detach(nic->vf[k]);
                 virtio_net_destroy(nic->vf[k]);
                 free(nic->vf[k]);
             }

@@ -244,7 +244,9 @@ static void setup_event_idx(bool event_idx)
     for (unsigned d = 0; d < NVF; d++) {
         struct irq_line line = {.ops = &line_ops, .opaque = NULL, .gsi = GSI0 + d};
         ck_assert_int_eq(pfswitch_set_mac(&sw, d, mac[d], false), 0);
-        ck_assert_int_eq(virtio_net_init(&vn[d], &gm, &line, &sw, d, event_idx), 0);
+        struct netport port;
+        ck_assert_int_eq(pfswitch_netport(&sw, d, &port), 0);
+        ck_assert_int_eq(virtio_net_init(&vn[d], &gm, &line, &port, event_idx), 0);
         ck_assert_int_eq(virtio_net_attach(&vn[d]), 0);
         level[d] = 0;
     }
@@ -258,7 +260,7 @@ static void setup(void)
 static void teardown(void)
 {
     for (unsigned d = 0; d < NVF; d++) {
-        pfswitch_attach(&sw, d, NULL, NULL);
+        virtio_net_detach(&vn[d]);
         virtio_net_destroy(&vn[d]);
     }
     pfswitch_destroy(&sw);
