@@ -120,7 +120,7 @@ static void reset_locked(struct ne2000 *nd)
 
 /* ---- transmit ---- */
 
-/* Called with the lock held; drops and retakes it around tx() (pfswitch.h lock order). */
+/* Called with the lock held; drops and retakes it around transmit() (netport.h lock rule). */
 static void transmit_locked(struct ne2000 *nd)
 {
     uint8_t frame[NE2000_MAX_FRAME];
@@ -136,11 +136,9 @@ static void transmit_locked(struct ne2000 *nd)
         return;
     }
     memcpy(frame, nd->mem + (start - NE2000_MEM_START), len);
-    ne2000_tx_fn tx = nd->tx;
-    void *opaque = nd->tx_opaque;
     pthread_mutex_unlock(&nd->lock);
-    if (tx)
-        tx(opaque, frame, len);
+    if (nd->port.ops) /* set at init, never changed */
+        nd->port.ops->transmit(&nd->port, frame, len);
     pthread_mutex_lock(&nd->lock);
     nd->stats.tx_packets++;
     nd->stats.tx_bytes += len;
@@ -279,7 +277,21 @@ static int port_deliver(void *opaque, const void *frame, size_t len)
     return ne2000_receive(opaque, frame, len);
 }
 
-const struct pfswitch_port_ops ne2000_port_ops = {.deliver = port_deliver};
+int ne2000_attach(struct ne2000 *nd)
+{
+    if (!nd->port.ops)
+        return -ENOTCONN;
+    int ret = nd->port.ops->set_allmulti(&nd->port, true);
+    if (!ret)
+        ret = nd->port.ops->attach(&nd->port, port_deliver, nd);
+    return ret;
+}
+
+void ne2000_detach(struct ne2000 *nd)
+{
+    if (nd->port.ops)
+        nd->port.ops->attach(&nd->port, NULL, NULL);
+}
 
 /* ---- registers ---- */
 
@@ -489,7 +501,7 @@ const struct bus_reg ne2000_regs[] = {
 const unsigned ne2000_nregs = ARRAY_SIZE(ne2000_regs);
 
 int ne2000_init(struct ne2000 *nd, const uint8_t mac[6], const struct irq_line *irq,
-                ne2000_tx_fn tx, void *tx_opaque)
+                const struct netport *port)
 {
     memset(nd, 0, sizeof(*nd));
     int ret = pthread_mutex_init(&nd->lock, NULL);
@@ -497,8 +509,8 @@ int ne2000_init(struct ne2000 *nd, const uint8_t mac[6], const struct irq_line *
         return -ret;
     if (irq)
         nd->irq = *irq;
-    nd->tx = tx;
-    nd->tx_opaque = tx_opaque;
+    if (port)
+        nd->port = *port;
     for (int i = 0; i < 6; i++)
         nd->prom[2 * i] = nd->prom[2 * i + 1] = mac[i];
     for (int i = 28; i < NE2000_PROM_SIZE; i++)

@@ -2,16 +2,17 @@
  * ne2000.h: an NE2000-compatible NIC (NS DP8390 core + the NE2000 remote-DMA "ASIC"),
  * reference/specs.md §5.1; register layout in minivmm/ne2000_regs.h.
  *
- * The VMM embeds a struct ne2000, registers ne2000_bus_ops on NE2000_IO_SIZE PIO ports
- * (MINIVMM_NE2000_PORT) and attaches it to a switch port: frames the guest transmits go to the
- * `tx` callback (normally pfswitch_tx_from_vf() on the NE2000's port), frames from the switch
- * enter through ne2000_receive() (ne2000_port_ops.deliver).
+ * The VMM embeds a struct ne2000 on a network port (minivmm/hw/netport.h; in the VMM an extra
+ * port of the PF switch), registers ne2000_bus_ops on NE2000_IO_SIZE PIO ports
+ * (MINIVMM_NE2000_PORT) and calls ne2000_attach(): frames the guest transmits go to the port's
+ * transmit(), frames from the port enter through ne2000_receive() (the deliver callback). A
+ * DP8390 filters multicast itself (RCR.AM and the MAR hash), so attaching asks the port for all
+ * multicast.
  *
  * Locking: every entry point takes `lock`; the irq line is driven with it held (lock order:
- * device, then whatever sits behind the line, e.g. the IOAPIC). tx() is called WITHOUT the
- * lock (the frame is first copied out of card memory), so pfswitch.h's order [device TX side]
- * -> switch -> [device RX side] holds: ne2000_receive() runs under the switch lock and takes
- * the device lock.
+ * device, then whatever sits behind the line, e.g. the IOAPIC). transmit() is called WITHOUT
+ * the lock (the frame is first copied out of card memory), so netport.h's rule holds: the port
+ * delivers with its own lock held, and ne2000_receive() then takes the device lock.
  */
 #ifndef MINIVMM_NE2000_H
 #define MINIVMM_NE2000_H
@@ -23,13 +24,11 @@
 
 #include "minivmm/hw/bus.h"
 #include "minivmm/hw/irq.h"
+#include "minivmm/hw/netport.h"
 #include "minivmm/ne2000_regs.h"
-#include "pfswitch.h"
-
-typedef int (*ne2000_tx_fn)(void *opaque, const void *frame, size_t len);
 
 struct ne2000_stats {
-    uint64_t tx_packets, tx_bytes; /* frames handed to tx() */
+    uint64_t tx_packets, tx_bytes; /* frames handed to the port */
     uint64_t tx_errors;            /* TXP refused: TBCR 0 or > 1518, frame outside the buffer */
     uint64_t rx_packets, rx_bytes; /* frames written into the ring */
     uint64_t rx_overflows;         /* dropped: ring full (ISR.OVW), or no valid ring */
@@ -51,17 +50,20 @@ struct ne2000 {
     uint8_t mem[NE2000_MEM_SIZE]; /* card address NE2000_MEM_START + i */
 
     struct irq_line irq;
-    ne2000_tx_fn tx;
-    void *tx_opaque;
+    struct netport port; /* ops NULL: unconnected */
     struct ne2000_stats stats;
 };
 
 /* Power-on state (CR = STP|RD2 0x21, ISR = RST, IMR = 0: the line is low), the PROM filled from
  * `mac` (doubled bytes, "WW" signature), PAR preset to `mac` as a convenience (drivers copy the
- * PROM into PAR themselves). `irq` is copied (NULL: unconnected); tx may be NULL (frames are
- * dropped after PTX). 0 or -errno. */
+ * PROM into PAR themselves). `irq` and `port` are copied (NULL: unconnected; without a port,
+ * frames are dropped after PTX). 0 or -errno. */
 int ne2000_init(struct ne2000 *nd, const uint8_t mac[6], const struct irq_line *irq,
-                ne2000_tx_fn tx, void *tx_opaque);
+                const struct netport *port);
+/* Connects ne2000_receive() to the port and asks it for all multicast. 0 or -errno. */
+int ne2000_attach(struct ne2000 *nd);
+/* Disconnects it (the port delivers nothing more once this returns). */
+void ne2000_detach(struct ne2000 *nd);
 /* No thread may be inside any ne2000_* call. */
 void ne2000_destroy(struct ne2000 *nd);
 
@@ -76,9 +78,6 @@ void ne2000_reset(struct ne2000 *nd);
 int ne2000_receive(struct ne2000 *nd, const void *frame, size_t len);
 
 void ne2000_get_stats(struct ne2000 *nd, struct ne2000_stats *st);
-
-/* deliver = ne2000_receive (opaque = the struct ne2000). */
-extern const struct pfswitch_port_ops ne2000_port_ops;
 
 /* Bus callbacks on NE2000_IO_SIZE ports: 1-byte accesses to 0x00-0x0f (wider ones act on the
  * low byte), 1/2/4-byte accesses to the data port 0x10, 1-byte reads of the reset port 0x1f.

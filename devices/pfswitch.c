@@ -173,22 +173,28 @@ static bool port_link_up(const struct pfswitch *sw, const struct pfswitch_port *
            (p->link_state == PFSWITCH_LINK_AUTO && sw->uplink_up);
 }
 
-int pfswitch_attach(struct pfswitch *sw, unsigned port, const struct pfswitch_port_ops *ops,
-                    void *opaque)
+static int attach_deliver(struct pfswitch *sw, unsigned port, netport_deliver_fn deliver,
+                          void *opaque)
 {
     struct pfswitch_port *p;
     int r = -EINVAL;
 
-    if (ops && !ops->deliver)
-        return -EINVAL;
     sw_lock(sw);
     if ((p = any_port(sw, port))) {
-        p->ops = ops;
-        p->opaque = ops ? opaque : NULL;
+        p->deliver = deliver;
+        p->opaque = deliver ? opaque : NULL;
         r = 0;
     }
     sw_unlock(sw);
     return r;
+}
+
+int pfswitch_attach(struct pfswitch *sw, unsigned port, const struct pfswitch_port_ops *ops,
+                    void *opaque)
+{
+    if (ops && !ops->deliver)
+        return -EINVAL;
+    return attach_deliver(sw, port, ops ? ops->deliver : NULL, opaque);
 }
 
 int pfswitch_set_tap(struct pfswitch *sw, unsigned port, pfswitch_tap_fn tap, void *opaque)
@@ -252,7 +258,7 @@ static void egress(struct pfswitch *sw, struct pfswitch_port *dst, uint16_t vlan
     size_t outlen = len;
     int r;
 
-    if (!dst->ops || !port_link_up(sw, dst)) {
+    if (!dst->deliver || !port_link_up(sw, dst)) {
         count_egress_drop(sw, dst, PFSWITCH_DROP_LINK);
         return;
     }
@@ -267,7 +273,7 @@ static void egress(struct pfswitch *sw, struct pfswitch_port *dst, uint16_t vlan
         out = sw->out_buf;
         outlen = len + PFSWITCH_VLAN_HLEN;
     }
-    r = dst->ops->deliver(dst->opaque, out, outlen);
+    r = dst->deliver(dst->opaque, out, outlen);
     if (r == -ENOBUFS) {
         count_egress_drop(sw, dst, PFSWITCH_DROP_NOBUF);
         return;
@@ -703,4 +709,71 @@ void pfswitch_get_totals(struct pfswitch *sw, struct pfswitch_totals *t)
     sw_lock(sw);
     *t = sw->totals;
     sw_unlock(sw);
+}
+
+/* ---- the NIC's side: minivmm/hw/netport.h ---- */
+
+static int np_attach(const struct netport *np, netport_deliver_fn deliver, void *nic)
+{
+    if (np->port == PFSWITCH_UPLINK)
+        return -EINVAL; /* a NIC sits on a guest port */
+    return attach_deliver(np->provider, np->port, deliver, nic);
+}
+
+static int np_transmit(const struct netport *np, const void *frame, size_t len)
+{
+    return pfswitch_tx_from_vf(np->provider, np->port, frame, len);
+}
+
+static int np_info(const struct netport *np, struct netport_info *info)
+{
+    struct pfswitch_port_info pi;
+    int r = pfswitch_port_info(np->provider, np->port, &pi);
+    if (r)
+        return r;
+    memcpy(info->mac, pi.mac, 6);
+    info->link_up = pi.link_up;
+    return 0;
+}
+
+static int np_set_mac(const struct netport *np, const uint8_t mac[6])
+{
+    return pfswitch_set_mac(np->provider, np->port, mac, true);
+}
+
+static int np_set_promisc(const struct netport *np, bool on)
+{
+    return pfswitch_set_promisc(np->provider, np->port, on, true);
+}
+
+static int np_set_allmulti(const struct netport *np, bool on)
+{
+    return pfswitch_set_allmulti(np->provider, np->port, on);
+}
+
+static int np_set_mac_filter(const struct netport *np, const uint8_t (*uc)[6], unsigned n_uc,
+                             const uint8_t (*mc)[6], unsigned n_mc)
+{
+    return pfswitch_set_mac_filter(np->provider, np->port, uc, n_uc, mc, n_mc, true);
+}
+
+static const struct netport_ops pfswitch_netport_ops = {
+    .attach = np_attach,
+    .transmit = np_transmit,
+    .info = np_info,
+    .set_mac = np_set_mac,
+    .set_promisc = np_set_promisc,
+    .set_allmulti = np_set_allmulti,
+    .set_mac_filter = np_set_mac_filter,
+};
+
+int pfswitch_netport(struct pfswitch *sw, unsigned port, struct netport *np)
+{
+    sw_lock(sw);
+    bool ok = guest_port(sw, port) != NULL;
+    sw_unlock(sw);
+    if (!ok)
+        return -EINVAL;
+    *np = (struct netport){.ops = &pfswitch_netport_ops, .provider = sw, .port = port};
+    return 0;
 }

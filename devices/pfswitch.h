@@ -2,9 +2,11 @@
  * pfswitch.h: the physical function's embedded switch (a software VEB, reference/specs.md §4.3)
  * between the guest-facing ports (the VFs, later an emulated NE2000) and one uplink.
  *
- * A plain data structure with no KVM dependency: devices hand it frames with
- * pfswitch_tx_from_vf(), the uplink back-end with pfswitch_rx_from_uplink(), and the switch hands
- * frames out through each port's `deliver` callback. Per-port controls follow `ip link set DEV vf
+ * A plain data structure with no KVM dependency: NIC models reach a guest port only through
+ * the struct netport that pfswitch_netport() gives them (minivmm/hw/netport.h: transmit is
+ * pfswitch_tx_from_vf(), the guest's RX-mode requests are the setters with from_guest), the
+ * uplink back-end hands it frames with pfswitch_rx_from_uplink(), and the switch hands frames
+ * out through each port's `deliver` callback. Per-port controls follow `ip link set DEV vf
  * N mac/vlan/spoofchk/trust/state` (§4.2); promisc/allmulti and the MAC filter table follow
  * virtio-net's CTRL_RX / CTRL_MAC commands (§1.6).
  *
@@ -33,6 +35,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "minivmm/hw/netport.h"
 
 #define PFSWITCH_MAX_VFS 8
 #define PFSWITCH_MAX_PORTS (PFSWITCH_MAX_VFS + 1) /* the VFs and one emulated NIC */
@@ -103,7 +107,7 @@ struct pfswitch_totals {
 struct pfswitch_port_ops {
     /* Copy the frame to the endpoint before returning. Called with the switch lock held (see
      * above). 0, -ENOBUFS (no RX buffer: a NOBUF drop) or another -errno (an ERROR drop). */
-    int (*deliver)(void *opaque, const void *frame, size_t len);
+    netport_deliver_fn deliver;
 };
 
 /* A capture hook: every frame the endpoint offers (before any check, as sent) and every frame
@@ -120,7 +124,7 @@ struct pfswitch_port_info {
 };
 
 struct pfswitch_port {
-    const struct pfswitch_port_ops *ops; /* NULL: no device (copies toward it: LINK drops) */
+    netport_deliver_fn deliver; /* NULL: no device (copies toward it: LINK drops) */
     void *opaque;
     pfswitch_tap_fn tap;
     void *tap_opaque;
@@ -160,6 +164,10 @@ int pfswitch_add_port(struct pfswitch *sw, unsigned *port);
 /* Connect a device to a guest port or to PFSWITCH_UPLINK (ops NULL disconnects). 0/-EINVAL. */
 int pfswitch_attach(struct pfswitch *sw, unsigned port, const struct pfswitch_port_ops *ops,
                     void *opaque);
+/* The NIC's view of guest port `port` (minivmm/hw/netport.h): attach, transmit
+ * (pfswitch_tx_from_vf), info (MAC, effective link) and the guest's requests (from_guest
+ * true: MAC changes, promisc and a unicast filter need trust). 0 or -EINVAL (no such port). */
+int pfswitch_netport(struct pfswitch *sw, unsigned port, struct netport *np);
 int pfswitch_set_tap(struct pfswitch *sw, unsigned port, pfswitch_tap_fn tap, void *opaque);
 
 /* Frames: 0 when the switch took the frame (whatever became of it: see the counters), -EINVAL

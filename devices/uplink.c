@@ -505,3 +505,18 @@ static int port_deliver(void *opaque, const void *frame, size_t len)
 }
 
 const struct pfswitch_port_ops uplink_port_ops = {.deliver = port_deliver};
+
+void uplink_get_stats(struct uplink *up, struct uplink_stats *st)
+{
+    pthread_mutex_lock(&up->lock);
+    st->name = up->ops->name;
+    st->network = up->fd >= 0;
+    st->tx_packets = up->tx_packets;
+    st->tx_bytes = up->tx_bytes;
+    st->rx_packets = up->rx_packets;
+    st->rx_bytes = up->rx_bytes;
+    st->rx_runt = up->rx_runt;
+    st->rx_oversize = up->rx_oversize;
+    st->sink_sum = (uint64_t)up->sink_s2 << 32 | up->sink_s1;
+    pthread_mutex_unlock(&up->lock);
+}

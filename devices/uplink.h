@@ -82,6 +82,17 @@ int uplink_start(struct uplink *up, struct pfswitch *sw, const char *thread_name
 /* Closes the back-end and its capture (flushing it). 0, or -EIO if capture writes failed. */
 int uplink_close(struct uplink *up);
 
+/* What the end-of-run report shows of an uplink, read under its lock. */
+struct uplink_stats {
+    const char *name;              /* "sink", "pcap", "dgram", "tap" (static) */
+    bool network;                  /* dgram/tap: frames cross a socket or tap; sink/pcap: not */
+    uint64_t tx_packets, tx_bytes; /* switch -> network */
+    uint64_t rx_packets, rx_bytes; /* network -> switch */
+    uint64_t rx_runt, rx_oversize; /* bad datagrams/reads, not offered */
+    uint64_t sink_sum;             /* sink/pcap: iosum of the frames taken, s2 << 32 | s1 */
+};
+void uplink_get_stats(struct uplink *up, struct uplink_stats *st);
+
 int uplink_tx(struct uplink *up, const void *frame, size_t len);
 /* A frame from the network: captured, counted, then pfswitch_rx_from_uplink(). */
 int uplink_input(struct uplink *up, struct pfswitch *sw, const void *frame, size_t len);

@@ -140,6 +140,8 @@ int virtio_mmio_pop(struct virtio_mmio *t, unsigned q, struct vq_chain *chain)
         ret = virtqueue_pop(&t->queues[q].vq, chain);
         if (ret == -EINVAL)
             needs_reset_locked(t);
+        else if (ret == 0)
+            t->queues[q].stats.popped++;
     }
     pthread_mutex_unlock(&t->lock);
     return ret;
@@ -155,10 +157,39 @@ int virtio_mmio_push(struct virtio_mmio *t, unsigned q, const struct vq_chain *c
         ret = -ENODEV;
     else if (len > chain->in_len)
         ret = -EINVAL;
-    else
-        ret = virtqueue_push(&t->queues[q].vq, chain->head, len);
+    else if ((ret = virtqueue_push(&t->queues[q].vq, chain->head, len)) == 0)
+        t->queues[q].stats.used++;
     pthread_mutex_unlock(&t->lock);
     return ret;
+}
+
+int virtio_mmio_unpop(struct virtio_mmio *t, unsigned q, const struct vq_chain *first, unsigned n)
+{
+    int ret;
+    pthread_mutex_lock(&t->lock);
+    if (q >= t->ops->num_queues || first->epoch != t->queues[q].vq.epoch)
+        ret = -ESTALE;
+    else if (!queue_live(t, q))
+        ret = -ENODEV;
+    else if ((ret = virtqueue_unpop(&t->queues[q].vq, n)) == 0)
+        t->queues[q].stats.returned += n;
+    pthread_mutex_unlock(&t->lock);
+    return ret;
+}
+
+void virtio_mmio_get_stats(struct virtio_mmio *t, struct virtio_mmio_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&t->lock);
+    st->bad_width = t->bad_width;
+    st->bad_reg = t->bad_reg;
+    st->ignored = t->ignored;
+    st->guest_errors = t->guest_errors;
+    st->notifies = t->notifies;
+    st->num_queues = t->ops->num_queues;
+    for (unsigned i = 0; i < st->num_queues; i++)
+        st->queue[i] = t->queues[i].stats;
+    pthread_mutex_unlock(&t->lock);
 }
 
 bool virtio_mmio_signal_used(struct virtio_mmio *t, unsigned q)
@@ -334,6 +365,7 @@ static void write_queue_notify(struct virtio_mmio *t, uint32_t v, struct deferre
         return;
     }
     t->notifies++;
+    t->queues[v].stats.notifies++;
     d->cb = CB_NOTIFY;
     d->queue = v;
 }

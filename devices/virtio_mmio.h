@@ -71,11 +71,29 @@ struct virtio_dev_ops {
     void (*reset)(void *dev);
 };
 
+/* Per-queue counters since init (device resets keep them). */
+struct virtio_mmio_queue_stats {
+    uint64_t notifies; /* QueueNotify writes passed to the device */
+    uint64_t popped;   /* chains popped */
+    uint64_t used;     /* chains pushed to the used ring */
+    uint64_t returned; /* chains given back with virtio_mmio_unpop() */
+};
+
 struct virtio_mmio_queue {
     uint16_t num; /* QueueNum as written (checked at QueueReady) */
     bool ready;   /* QueueReady */
     uint64_t desc, driver, device;
     struct virtqueue vq;
+    struct virtio_mmio_queue_stats stats;
+};
+
+/* The transport's counters (see struct virtio_mmio). */
+struct virtio_mmio_stats {
+    uint64_t bad_width, bad_reg, ignored;
+    uint64_t guest_errors; /* violations that set NEEDS_RESET, the device's own included */
+    uint64_t notifies;
+    unsigned num_queues;
+    struct virtio_mmio_queue_stats queue[VIRTIO_MMIO_MAX_QUEUES];
 };
 
 struct virtio_mmio {
@@ -117,6 +135,11 @@ int virtio_mmio_pop(struct virtio_mmio *t, unsigned q, struct vq_chain *chain);
 /* Returns a popped chain with `len` bytes written: 0; -ESTALE (chain from before a reset; it
  * is dropped); -ENODEV (queue not live); -EINVAL (len > chain->in_len: a device bug). */
 int virtio_mmio_push(struct virtio_mmio *t, unsigned q, const struct vq_chain *chain, uint32_t len);
+/* Gives back the last n chains popped from queue q and not pushed, `first` the oldest of them,
+ * so that the next pops return them again (a device that cannot use them for the packet at
+ * hand). Only safe when nothing else pops q meanwhile. 0; -ESTALE (chains from before a reset:
+ * nothing to give back); -ENODEV (queue not live); -EINVAL (more than are in flight). */
+int virtio_mmio_unpop(struct virtio_mmio *t, unsigned q, const struct vq_chain *first, unsigned n);
 /* After pushes: raises the used-buffer interrupt if the driver wants it (EVENT_IDX /
  * NO_INTERRUPT). Returns whether it did. */
 bool virtio_mmio_signal_used(struct virtio_mmio *t, unsigned q);
@@ -131,6 +154,8 @@ void virtio_mmio_config_changed(struct virtio_mmio *t);
 void virtio_mmio_needs_reset(struct virtio_mmio *t);
 /* Negotiated features (0 before FEATURES_OK). */
 uint64_t virtio_mmio_features(struct virtio_mmio *t);
+/* A consistent copy of the counters. */
+void virtio_mmio_get_stats(struct virtio_mmio *t, struct virtio_mmio_stats *st);
 
 /* Bus callbacks. Registers 0x000-0x0fc take aligned 4-byte accesses only; others are
  * ignored (reads all-ones) and counted. Config space (0x100+) takes any width inside

@@ -3,8 +3,9 @@
  *
  * Invariants: every byte the guest supplies is copied into host memory (tx_buf, ctrl_buf, the
  * header) before it is looked at, through vq_chain_read() on a chain the virtqueue checked;
- * nothing reads guest memory twice. A chain is always returned (pushed) once popped, except
- * RX buffers given back with rx_unpop() when a frame does not fit.
+ * nothing reads guest memory twice. A popped chain is always either returned (pushed) or, for
+ * RX buffers that do not fit a frame or could not be written, given back to the ring
+ * (virtio_mmio_unpop), unless a reset made it stale.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -40,6 +41,14 @@ static void config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
     raw[7] = (uint8_t)(vn->cfg.status >> 8);
     pthread_mutex_unlock(&vn->cfg_lock);
     memcpy(data, raw + off, len); /* the transport checked off + len <= config_size */
+}
+
+void virtio_net_set_mac(struct virtio_net *vn, const uint8_t mac[6])
+{
+    pthread_mutex_lock(&vn->cfg_lock);
+    memcpy(vn->cfg.mac, mac, 6);
+    pthread_mutex_unlock(&vn->cfg_lock);
+    virtio_mmio_config_changed(&vn->t);
 }
 
 void virtio_net_set_link(struct virtio_net *vn, bool up)
@@ -82,8 +91,8 @@ static bool tx_one(struct virtio_net *vn, struct vq_chain *c)
         vn->stats.tx_bad_hdr++; /* neither CSUM nor HOST_TSO* was offered */
     } else {
         vn->stats.tx_frames++;
-        pfswitch_tx_from_vf(vn->sw, vn->port, vn->tx_buf + VIRTIO_NET_HDR_LEN,
-                            c->out_len - VIRTIO_NET_HDR_LEN);
+        vn->port.ops->transmit(&vn->port, vn->tx_buf + VIRTIO_NET_HDR_LEN,
+                               c->out_len - VIRTIO_NET_HDR_LEN);
     }
     virtio_mmio_push(&vn->t, VIRTIO_NET_TXQ, c, 0);
     return true;
@@ -96,12 +105,9 @@ static uint8_t ctrl_mac(struct virtio_net *vn, uint8_t cmd, const uint8_t *d, ui
     if (cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET) {
         if (len != 6 || !(negotiated(vn) & F(VIRTIO_NET_F_CTRL_MAC_ADDR)))
             return VIRTIO_NET_ERR;
-        if (pfswitch_set_mac(vn->sw, vn->port, d, true) != 0)
+        if (vn->port.ops->set_mac(&vn->port, d) != 0)
             return VIRTIO_NET_ERR; /* untrusted VF, or the MAC is in use */
-        pthread_mutex_lock(&vn->cfg_lock);
-        memcpy(vn->cfg.mac, d, 6); /* §5.1.6.5.2: before the command completes */
-        pthread_mutex_unlock(&vn->cfg_lock);
-        virtio_mmio_config_changed(&vn->t);
+        virtio_net_set_mac(vn, d); /* §5.1.6.5.2: before the command completes */
         return VIRTIO_NET_OK;
     }
     if (cmd != VIRTIO_NET_CTRL_MAC_TABLE_SET)
@@ -117,9 +123,10 @@ static uint8_t ctrl_mac(struct virtio_net *vn, uint8_t cmd, const uint8_t *d, ui
     uint64_t rest = len - 8 - n_uc * 6;
     if (n_mc > rest / 6 || n_mc * 6 != rest)
         return VIRTIO_NET_ERR;
-    int r = pfswitch_set_mac_filter(vn->sw, vn->port, (const uint8_t(*)[6])(const void *)(d + 4),
-                                    (unsigned)n_uc, (const uint8_t(*)[6])(const void *)(mc_hdr + 4),
-                                    (unsigned)n_mc, true);
+    int r = vn->port.ops->set_mac_filter(&vn->port, (const uint8_t(*)[6])(const void *)(d + 4),
+                                         (unsigned)n_uc,
+                                         (const uint8_t(*)[6])(const void *)(mc_hdr + 4),
+                                         (unsigned)n_mc);
     return r == 0 ? VIRTIO_NET_OK : VIRTIO_NET_ERR;
 }
 
@@ -131,11 +138,11 @@ static uint8_t ctrl_cmd(struct virtio_net *vn, uint8_t cls, uint8_t cmd, const u
         if (len != 1 || !(negotiated(vn) & F(VIRTIO_NET_F_CTRL_RX)))
             return VIRTIO_NET_ERR;
         if (cmd == VIRTIO_NET_CTRL_RX_PROMISC)
-            return pfswitch_set_promisc(vn->sw, vn->port, d[0] != 0, true) ? VIRTIO_NET_ERR
-                                                                           : VIRTIO_NET_OK;
+            return vn->port.ops->set_promisc(&vn->port, d[0] != 0) ? VIRTIO_NET_ERR
+                                                                   : VIRTIO_NET_OK;
         if (cmd == VIRTIO_NET_CTRL_RX_ALLMULTI)
-            return pfswitch_set_allmulti(vn->sw, vn->port, d[0] != 0) ? VIRTIO_NET_ERR
-                                                                      : VIRTIO_NET_OK;
+            return vn->port.ops->set_allmulti(&vn->port, d[0] != 0) ? VIRTIO_NET_ERR
+                                                                    : VIRTIO_NET_OK;
         return VIRTIO_NET_ERR;
     case VIRTIO_NET_CTRL_MAC:
         if (!(negotiated(vn) & F(VIRTIO_NET_F_CTRL_RX)) && cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET)
@@ -250,17 +257,15 @@ static void dev_reset(void *dev)
 static const struct virtio_dev_ops net_ops[2] = {OPS(NET_FEATURES),
                                                  OPS(NET_FEATURES | RING_FEATURES)};
 
-/* ---- RX (the switch's deliver, switch mutex held) ---- */
+/* ---- RX (the port's deliver, the port's lock held) ---- */
 
-/* Gives back the last n popped RX buffers (QEMU's virtqueue_rewind): only this device pops
- * the RX queue, under the switch mutex, so nothing was popped after them. */
-static void rx_unpop(struct virtio_net *vn, uint32_t epoch, unsigned n)
+/* Gives back the last n popped RX buffers, `first` the oldest: only this device pops the RX
+ * queue, under the port's lock, so nothing was popped after them. A reset meanwhile made them
+ * stale (nothing to give back); a queue that broke stays dead until the next reset. */
+static void rx_unpop(struct virtio_net *vn, const struct vq_chain *first, unsigned n)
 {
-    pthread_mutex_lock(&vn->t.lock);
-    struct virtqueue *vq = &vn->t.queues[VIRTIO_NET_RXQ].vq;
-    if (vq->epoch == epoch && vq->ready && !vq->broken)
-        vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
-    pthread_mutex_unlock(&vn->t.lock);
+    if (n)
+        virtio_mmio_unpop(&vn->t, VIRTIO_NET_RXQ, first, n);
 }
 
 struct rx_used {
@@ -271,7 +276,7 @@ struct rx_used {
 static int deliver(void *opaque, const void *frame, size_t len)
 {
     struct virtio_net *vn = opaque;
-    /* Serialised by the switch mutex (one switch per device). */
+    /* Serialised by the port's lock (one port per device). */
     static __thread struct vq_chain first, cur;
     static __thread struct rx_used used[VIRTIO_NET_QUEUE_MAX];
     bool mrg = negotiated(vn) & F(VIRTIO_NET_F_MRG_RXBUF);
@@ -285,27 +290,30 @@ static int deliver(void *opaque, const void *frame, size_t len)
         if (r != 0 || n == VIRTIO_NET_QUEUE_MAX) {
             if (r == 0)
                 n++;
-            if (n)
-                rx_unpop(vn, first.epoch, n);
+            rx_unpop(vn, &first, n);
             return r == -EINVAL ? -EIO : -ENOBUFS;
         }
         if (c->in_len < (n == 0 ? VIRTIO_NET_HDR_LEN : 1) || (!mrg && c->in_len < total)) {
-            rx_unpop(vn, first.epoch, n + 1);
+            rx_unpop(vn, &first, n + 1);
             vn->stats.rx_small++;
             return -EMSGSIZE;
         }
         uint64_t room = c->in_len, off = 0;
         if (n == 0) {
             struct virtio_net_hdr_v1 h = {.num_buffers = 1}; /* fixed below with MRG */
-            if (vq_chain_write(vn->gm, c, 0, &h, VIRTIO_NET_HDR_LEN))
+            if (vq_chain_write(vn->gm, c, 0, &h, VIRTIO_NET_HDR_LEN)) {
+                rx_unpop(vn, &first, 1);
                 return -EIO;
+            }
             off = VIRTIO_NET_HDR_LEN;
             done = VIRTIO_NET_HDR_LEN;
         }
         uint64_t chunk = total - done < room - off ? total - done : room - off;
         if (chunk && vq_chain_write(vn->gm, c, off,
-                                    (const uint8_t *)frame + (done - VIRTIO_NET_HDR_LEN), chunk))
+                                    (const uint8_t *)frame + (done - VIRTIO_NET_HDR_LEN), chunk)) {
+            rx_unpop(vn, &first, n + 1);
             return -EIO;
+        }
         done += chunk;
         used[n].head = c->head;
         used[n].len = (uint32_t)(off + chunk);
@@ -313,7 +321,11 @@ static int deliver(void *opaque, const void *frame, size_t len)
     }
     if (n > 1) {
         uint8_t nb[2] = {(uint8_t)n, (uint8_t)(n >> 8)};
-        vq_chain_write(vn->gm, &first, offsetof(struct virtio_net_hdr_v1, num_buffers), nb, 2);
+        if (vq_chain_write(vn->gm, &first, offsetof(struct virtio_net_hdr_v1, num_buffers), nb,
+                           2)) {
+            rx_unpop(vn, &first, n);
+            return -EIO;
+        }
     }
     /* Push in pop order; the first push publishes nothing the driver reads before idx. */
     for (unsigned i = 0; i < n; i++) {
@@ -326,29 +338,32 @@ static int deliver(void *opaque, const void *frame, size_t len)
             cur.in_len = used[i].len;
         }
         r = virtio_mmio_push(&vn->t, VIRTIO_NET_RXQ, p, used[i].len);
-        if (r)
-            return r == -ESTALE ? -ENOBUFS : -EIO; /* reset meanwhile */
+        if (r) {
+            /* The buffers not pushed yet are the newest popped: give them back (nothing to
+             * give back after a reset, -ESTALE, or on a dead queue, -ENODEV). */
+            if (i)
+                virtio_mmio_signal_used(&vn->t, VIRTIO_NET_RXQ);
+            rx_unpop(vn, &first, n - i);
+            return r == -ESTALE ? -ENOBUFS : -EIO;
+        }
     }
     vn->stats.rx_frames++;
     virtio_mmio_signal_used(&vn->t, VIRTIO_NET_RXQ);
     return 0;
 }
 
-const struct pfswitch_port_ops virtio_net_port_ops = {.deliver = deliver};
-
 /* ---- life cycle ---- */
 
 int virtio_net_init(struct virtio_net *vn, const struct gmem *gm, const struct irq_line *irq,
-                    struct pfswitch *sw, unsigned port, bool event_idx)
+                    const struct netport *port, bool event_idx)
 {
-    struct pfswitch_port_info info;
-    int ret = pfswitch_port_info(sw, port, &info);
+    struct netport_info info;
+    int ret = port->ops->info(port, &info);
     if (ret)
         return ret;
     memset(vn, 0, sizeof(*vn));
     vn->gm = gm;
-    vn->sw = sw;
-    vn->port = port;
+    vn->port = *port;
     memcpy(vn->cfg.mac, info.mac, 6);
     vn->cfg.status = info.link_up ? VIRTIO_NET_S_LINK_UP : 0;
     ret = -pthread_mutex_init(&vn->tx_lock, NULL);
@@ -371,7 +386,12 @@ err_tx_lock:
 
 int virtio_net_attach(struct virtio_net *vn)
 {
-    return pfswitch_attach(vn->sw, vn->port, &virtio_net_port_ops, vn);
+    return vn->port.ops->attach(&vn->port, deliver, vn);
+}
+
+void virtio_net_detach(struct virtio_net *vn)
+{
+    vn->port.ops->attach(&vn->port, NULL, NULL);
 }
 
 void virtio_net_destroy(struct virtio_net *vn)
@@ -388,7 +408,7 @@ void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st)
     pthread_mutex_unlock(&vn->tx_lock);
     /* Every violation that set NEEDS_RESET: the ring checks in virtqueue_pop() and the
      * transport's as well as hostile() here (which goes through virtio_mmio_needs_reset()). */
-    pthread_mutex_lock(&vn->t.lock);
-    st->resets = vn->t.guest_errors;
-    pthread_mutex_unlock(&vn->t.lock);
+    struct virtio_mmio_stats ts;
+    virtio_mmio_get_stats(&vn->t, &ts);
+    st->resets = ts.guest_errors;
 }

@@ -1,7 +1,8 @@
 /*
- * virtio_net.h: a virtio-net device (virtio 1.x spec §5.1) behind the virtio-mmio transport,
- * one per virtual function of the PF switch (pfswitch.h): the guest's frames go to
- * pfswitch_tx_from_vf(), the switch's deliver() callback fills the guest's RX buffers.
+ * virtio_net.h: a virtio-net device (virtio 1.x spec §5.1) behind the virtio-mmio transport, on
+ * one network port (minivmm/hw/netport.h; in the VMM a VF of the PF switch): the guest's frames
+ * go to the port's transmit(), the port's deliver callback fills the guest's RX buffers, and
+ * CTRL_RX / CTRL_MAC commands become the port's set_promisc/set_allmulti/set_mac_filter/set_mac.
  *
  * Offered: VERSION_1, MAC, STATUS, MRG_RXBUF, CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR, and with
  * `event_idx` INDIRECT_DESC and EVENT_IDX. Queues: 0 receiveq, 1 transmitq, 2 controlq. The
@@ -10,14 +11,14 @@
  *
  * Who runs what:
  *  - TX and control queue work: virtio_net_process(), from the transport's queue_notify (a
- *    vCPU thread, notify=exit) or from the NIC's I/O thread (notify=ioeventfd, src/nic.c).
- *    `tx_lock` serialises it per device (several vCPUs may kick at once).
- *  - RX: the switch's deliver() callback, with the switch mutex held (so RX pops of one device
- *    are serialised by the switch); a kick on the RX queue needs no work (no backlog is kept:
- *    a frame that finds no buffer is dropped, -ENOBUFS, counted by the switch).
+ *    vCPU thread, notify=exit) or from a virtio worker thread (notify=ioeventfd,
+ *    virtio_worker.h). `tx_lock` serialises it per device (several vCPUs may kick at once).
+ *  - RX: the port's deliver callback, with the provider's lock held (so RX pops of one device
+ *    are serialised by it); a kick on the RX queue needs no work (no backlog is kept: a frame
+ *    that finds no buffer is dropped, -ENOBUFS, counted by the switch).
  *  - Lock order: tx_lock -> switch -> transport -> cfg_lock. TX copies the frame into
- *    host memory (tx_buf) before calling the switch, and never holds the transport lock
- *    across a switch call, so two VFs sending to each other cannot deadlock.
+ *    host memory (tx_buf) before calling the port, and never holds the transport lock
+ *    across a port call, so two VFs sending to each other cannot deadlock.
  * Hostile input (a broken ring, a TX header shorter than 12 bytes, a control command with no
  * room for its ack) sets the transport's DEVICE_NEEDS_RESET; other VFs keep working.
  */
@@ -30,7 +31,7 @@
 
 #include "minivmm/hw/gmem.h"
 #include "minivmm/hw/irq.h"
-#include "pfswitch.h"
+#include "minivmm/hw/netport.h"
 #include "virtio_mmio.h"
 
 #define VIRTIO_NET_QUEUE_MAX 256 /* = VQ_CHAIN_MAX_SEGS: every legal chain fits */
@@ -39,7 +40,7 @@
 #define VIRTIO_NET_MAX_FRAME 1514 /* TX: longer frames are dropped (tx_oversize) */
 #define VIRTIO_NET_CTRL_MAX 4096  /* control command data bytes accepted */
 
-/* TX/ctrl counters change under tx_lock, RX ones under the switch mutex; read them when the
+/* TX/ctrl counters change under tx_lock, RX ones under the port's lock; read them when the
  * device is quiet (the summary at teardown, tests). */
 struct virtio_net_stats {
     uint64_t tx_frames;   /* handed to the switch */
@@ -54,8 +55,7 @@ struct virtio_net_stats {
 struct virtio_net {
     struct virtio_mmio t; /* the transport; register &t with virtio_mmio_bus_ops */
     const struct gmem *gm;
-    struct pfswitch *sw;
-    unsigned port;
+    struct netport port;
 
     pthread_mutex_t tx_lock;  /* TX and control queue processing, tx_buf, stats.tx/ctrl */
     pthread_mutex_t cfg_lock; /* cfg, negotiated */
@@ -66,25 +66,27 @@ struct virtio_net {
     uint8_t ctrl_buf[VIRTIO_NET_CTRL_MAX];
 };
 
-/* Initialises the device and its transport for guest port `port` of `sw` (not attached yet:
+/* Initialises the device and its transport on network port `port` (copied; not attached yet:
  * see virtio_net_attach). A QueueNotify that reaches the transport runs the queue work on that
- * vCPU (notify=exit); with an ioeventfd on the register, the I/O thread calls
- * virtio_net_process() instead. The MAC and link state are read from the switch port.
+ * vCPU (notify=exit); with an ioeventfd on the register, a virtio worker calls
+ * virtio_net_process() instead. The MAC and link state are read from the port (info).
  * 0 or -errno. */
 int virtio_net_init(struct virtio_net *vn, const struct gmem *gm, const struct irq_line *irq,
-                    struct pfswitch *sw, unsigned port, bool event_idx);
-/* Connects deliver() to the switch port. 0 or -errno. */
+                    const struct netport *port, bool event_idx);
+/* Connects the device's deliver callback to its port. 0 or -errno. */
 int virtio_net_attach(struct virtio_net *vn);
-/* Disconnect from the switch first; no thread may be inside the device. */
+/* Disconnects it (the port delivers nothing more once this returns). */
+void virtio_net_detach(struct virtio_net *vn);
+/* Detach first; no thread may be inside the device. */
 void virtio_net_destroy(struct virtio_net *vn);
 
 /* Processes the TX and control queues (the I/O thread's work after a kick). */
 void virtio_net_process(struct virtio_net *vn);
 /* Link status bit in config space; a change sends a config-change interrupt. */
 void virtio_net_set_link(struct virtio_net *vn, bool up);
+/* The MAC in config space, after the port's MAC changed from the host side (the driver reads it
+ * at probe or after the config-change interrupt this sends). */
+void virtio_net_set_mac(struct virtio_net *vn, const uint8_t mac[6]);
 void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st);
-
-/* Switch port ops; the opaque is the struct virtio_net. */
-extern const struct pfswitch_port_ops virtio_net_port_ops;
 
 #endif

@@ -257,6 +257,19 @@ int virtqueue_pop(struct virtqueue *vq, struct vq_chain *out)
     return 0;
 }
 
+int virtqueue_unpop(struct virtqueue *vq, unsigned n)
+{
+    if (!vq->ready)
+        return -ENODEV;
+    /* Every pop advances last_avail_idx and every push used_idx, one each: the difference is
+     * the chains in flight. */
+    uint16_t in_flight = (uint16_t)(vq->last_avail_idx - vq->used_idx);
+    if (vq->broken || n > in_flight)
+        return -EINVAL;
+    vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
+    return 0;
+}
+
 unsigned virtqueue_avail_count(struct virtqueue *vq)
 {
     uint16_t pending;

@@ -102,6 +102,11 @@ void virtqueue_disable(struct virtqueue *vq);
 /* Pops the next available chain into *out. 0: a chain; -EAGAIN: nothing available;
  * -ENODEV: not enabled; -EINVAL: the queue is (now) broken, *out is garbage. */
 int virtqueue_pop(struct virtqueue *vq, struct vq_chain *out);
+/* Gives back the last n popped chains, not yet pushed, so that the next pops return them again
+ * (QEMU's virtqueue_rewind): for a device that popped buffers for a packet and then could not
+ * use them. Chains are given back newest first, so they must be the most recently popped ones.
+ * 0, -ENODEV (not enabled), -EINVAL (broken, or n more than the chains in flight). */
+int virtqueue_unpop(struct virtqueue *vq, unsigned n);
 /* Buffers available to pop (0 when disabled or broken). */
 unsigned virtqueue_avail_count(struct virtqueue *vq);
 /* Returns a chain: used ring entry {head, len} then used->idx (release, §2.7.8.2). `len` is

@@ -1,9 +1,11 @@
 /*
  * nic.c: the NICs of `minivmm run` (nic.h): config -> switch, uplink, captures, VF devices on
- * the bus, ioeventfds and I/O threads; teardown in reverse.
+ * the bus, ioeventfds and I/O threads; teardown in reverse. Only wiring: each NIC model gets
+ * its switch port as a struct netport (minivmm/hw/netport.h), the ioeventfd work runs on a
+ * devices/virtio_worker.h thread, and the report reads the parts' own stats accessors.
  *
- * Threads: the I/O thread of a NIC only calls virtio_net_process() on its VFs; it stops when
- * nic_destroy_all() writes the NIC's stop eventfd, which happens after the vCPUs are joined.
+ * Threads: the I/O thread of a NIC (a virtio worker) only calls virtio_net_process() on its
+ * VFs; nic_destroy_all() stops it, after the vCPUs are joined.
  * A dgram/tap uplink has its own RX thread (devices/uplink.c), stopped in uplink_close().
  * max_tx_rate waits happen inside pfswitch_tx_from_vf(), i.e. on the thread doing the VF's TX:
  * with notify=ioeventfd a throttled VF also delays the other VFs of its NIC (one I/O thread).
@@ -16,15 +18,12 @@
 #include <inttypes.h>
 #include <libfdt.h>
 #include <linux/kvm.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
@@ -35,6 +34,7 @@
 #include "pfswitch.h"
 #include "uplink.h"
 #include "virtio_net.h"
+#include "virtio_worker.h"
 
 struct nic {
     struct nic_config cfg;
@@ -46,11 +46,8 @@ struct nic {
     struct uplink_pcap *tap[NICOPT_MAX_VFS];
     unsigned first; /* first virtio-mmio window */
     struct virtio_net *vf[NICOPT_MAX_VFS];
-    int efd[NICOPT_MAX_VFS];            /* ioeventfd per VF, or -1 */
-    uint64_t efd_reads[NICOPT_MAX_VFS]; /* wake-ups per VF (atomic: the report may race) */
-    int stop_fd;
-    pthread_t thread;
-    bool thread_started;
+    int kick[NICOPT_MAX_VFS]; /* the VF's entry in `io` (notify=ioeventfd), or -1 */
+    struct virtio_worker io;  /* the I/O thread */
     pthread_mutex_t ctl_lock;
     unsigned window[NICOPT_MAX_VFS]; /* VF k's virtio-mmio window: its abi.h index */
     struct ne2000 *ne; /* ne2000=on: an extra switch port after the VFs */
@@ -59,6 +56,7 @@ struct nic {
 };
 
 _Static_assert(NIC_DROP_NR == PFSWITCH_DROP_NR, "nic.h's NIC_DROP_NR");
+_Static_assert(NICOPT_MAX_VFS <= VIRTIO_WORKER_MAX, "one I/O thread per NIC");
 
 struct nics {
     unsigned n;
@@ -73,32 +71,9 @@ static uint64_t window_base(unsigned w)
     return MEMMAP_VIRTIO_BASE + (uint64_t)w * MEMMAP_VIRTIO_STRIDE;
 }
 
-static void *io_thread(void *arg)
+static void process_vf(void *dev)
 {
-    struct nic *nic = arg;
-    struct pollfd pfd[NICOPT_MAX_VFS + 1];
-    unsigned n = nic->cfg.vfs;
-
-    for (unsigned i = 0; i < n; i++)
-        pfd[i] = (struct pollfd){.fd = nic->efd[i], .events = POLLIN};
-    pfd[n] = (struct pollfd){.fd = nic->stop_fd, .events = POLLIN};
-    for (;;) {
-        if (poll(pfd, n + 1, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (pfd[n].revents)
-            break;
-        for (unsigned i = 0; i < n; i++) {
-            uint64_t v;
-            if (!(pfd[i].revents & POLLIN) || read(nic->efd[i], &v, sizeof(v)) != sizeof(v))
-                continue;
-            __atomic_fetch_add(&nic->efd_reads[i], 1, __ATOMIC_RELAXED);
-            virtio_net_process(nic->vf[i]);
-        }
-    }
-    return NULL;
+    virtio_net_process(dev);
 }
 
 static int setup_vf_port(struct nic *nic, unsigned k, char *err, size_t errlen)
@@ -127,13 +102,6 @@ static int setup_vf_port(struct nic *nic, unsigned k, char *err, size_t errlen)
         pfswitch_set_tap(&nic->sw, k, uplink_pcap_tap, nic->tap[k]);
     }
     return 0;
-}
-
-/* The NE2000's TX: its frame is a copy in host memory (ne2000.c), as the switch requires. */
-static int ne2000_to_switch(void *opaque, const void *frame, size_t len)
-{
-    struct nic *nic = opaque;
-    return pfswitch_tx_from_vf(&nic->sw, nic->ne_port, frame, len);
 }
 
 /* The NE2000's node: its MAC (abi.h). */
@@ -182,11 +150,12 @@ static int create_ne2000(struct nic *nic, struct machine *mach, struct irqchip *
     for (int i = 5; i >= 0; i--, x >>= 8)
         mac[i] = (uint8_t)x;
     memcpy(nic->ne_mac, mac, 6);
+    struct netport port;
     int ret = pfswitch_add_port(&nic->sw, &nic->ne_port);
     if (!ret)
         ret = pfswitch_set_mac(&nic->sw, nic->ne_port, mac, false);
-    if (!ret) /* a DP8390 filters multicast itself (RCR.AM and the MAR hash) */
-        ret = pfswitch_set_allmulti(&nic->sw, nic->ne_port, true);
+    if (!ret)
+        ret = pfswitch_netport(&nic->sw, nic->ne_port, &port);
     if (ret) {
         snprintf(err, errlen, "--nic: ne2000: cannot configure the switch port: %s",
                  strerror(-ret));
@@ -198,14 +167,19 @@ static int create_ne2000(struct nic *nic, struct machine *mach, struct irqchip *
     }
     struct irq_line line;
     irqchip_line(ic, nic->cfg.ne2000_irq, &line);
-    ret = ne2000_init(nic->ne, mac, &line, ne2000_to_switch, nic);
+    ret = ne2000_init(nic->ne, mac, &line, &port);
     if (ret) {
         free(nic->ne);
         nic->ne = NULL;
         snprintf(err, errlen, "--nic: ne2000: cannot create the device: %s", strerror(-ret));
         return ret;
     }
-    pfswitch_attach(&nic->sw, nic->ne_port, &ne2000_port_ops, nic->ne);
+    ret = ne2000_attach(nic->ne); /* also asks the port for all multicast (ne2000.h) */
+    if (ret) {
+        snprintf(err, errlen, "--nic: ne2000: cannot configure the switch port: %s",
+                 strerror(-ret));
+        return ret;
+    }
     struct machine_dev d;
     nic_ne2000_row(&d, nic->cfg.ne2000_port, nic->cfg.ne2000_irq, nic->ne, nic->ne_mac);
     ret = machine_add(mach, &d, err, errlen);
@@ -257,23 +231,30 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         ret = setup_vf_port(nic, k, err, errlen);
         if (ret)
             return ret;
-        nic->vf[k] = calloc(1, sizeof(*nic->vf[k]));
-        if (!nic->vf[k]) {
-            snprintf(err, errlen, "--nic: out of memory");
-            return -ENOMEM;
-        }
         struct irq_line line;
         irqchip_line(ic, MEMMAP_VIRTIO_IRQ_BASE + w, &line);
         ret = irqchip_enable_irqfd(ic, MEMMAP_VIRTIO_IRQ_BASE + w, err, errlen);
         if (ret)
             return ret;
-        ret = virtio_net_init(nic->vf[k], gm, &line, &nic->sw, k, nic->cfg.event_idx);
+        struct netport port;
+        ret = pfswitch_netport(&nic->sw, k, &port);
         if (ret) {
-            free(nic->vf[k]);
-            nic->vf[k] = NULL;
+            snprintf(err, errlen, "--nic: vf%u: no switch port: %s", k, strerror(-ret));
+            return ret;
+        }
+        /* nic->vf[k] set means initialised: nic_destroy_all() destroys what it finds. */
+        struct virtio_net *vn = calloc(1, sizeof(*vn));
+        if (!vn) {
+            snprintf(err, errlen, "--nic: out of memory");
+            return -ENOMEM;
+        }
+        ret = virtio_net_init(vn, gm, &line, &port, nic->cfg.event_idx);
+        if (ret) {
+            free(vn);
             snprintf(err, errlen, "--nic: vf%u: cannot create the device: %s", k, strerror(-ret));
             return ret;
         }
+        nic->vf[k] = vn;
         virtio_net_attach(nic->vf[k]);
         snprintf(ns->names[w], sizeof(ns->names[w]), "vf%u", w);
         nic->window[k] = w;
@@ -286,16 +267,18 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
         ns->vf_nic[w] = (uint8_t)(nic - ns->nic);
         if (!ioeventfd)
             continue;
-        nic->efd[k] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (nic->efd[k] < 0) {
-            ret = -errno;
+        int efd;
+        unsigned slot;
+        ret = virtio_worker_add(&nic->io, process_vf, nic->vf[k], &efd, &slot);
+        if (ret) {
             snprintf(err, errlen, "nic: eventfd failed: %s", strerror(-ret));
             return ret;
         }
+        nic->kick[k] = (int)slot;
         /* No datamatch: any queue's kick wakes the thread, which processes TX and ctrl. The VM
          * keeps its own reference; VM teardown removes the registration. */
         struct kvm_ioeventfd io = {
-            .addr = window_base(w) + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4, .fd = nic->efd[k]};
+            .addr = window_base(w) + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4, .fd = efd};
         if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
             ret = -errno;
             snprintf(err, errlen, "KVM: ioctl (IOEVENTFD) for %s failed: %s", ns->names[w],
@@ -314,21 +297,11 @@ static int create_nic(struct nics *ns, struct nic *nic, const char *spec, struct
     }
     if (!ioeventfd)
         return 0;
-    nic->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (nic->stop_fd < 0) {
-        ret = -errno;
-        snprintf(err, errlen, "nic: eventfd failed: %s", strerror(-ret));
-        return ret;
-    }
-    ret = -pthread_create(&nic->thread, NULL, io_thread, nic);
-    if (ret) {
-        snprintf(err, errlen, "nic: cannot start the I/O thread: %s", strerror(-ret));
-        return ret;
-    }
-    nic->thread_started = true;
     snprintf(tname, sizeof(tname), "nic%u-io", (unsigned)(nic - ns->nic));
-    pthread_setname_np(nic->thread, tname);
-    return 0;
+    ret = virtio_worker_start(&nic->io, tname);
+    if (ret)
+        snprintf(err, errlen, "nic: cannot start the I/O thread: %s", strerror(-ret));
+    return ret;
 }
 
 int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
@@ -346,10 +319,10 @@ int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
         return -ENOMEM;
     }
     for (unsigned i = 0; i < MEMMAP_VIRTIO_MAX; i++) {
-        ns->nic[i].stop_fd = -1;
+        virtio_worker_init(&ns->nic[i].io);
         pthread_mutex_init(&ns->nic[i].ctl_lock, NULL);
         for (unsigned k = 0; k < NICOPT_MAX_VFS; k++)
-            ns->nic[i].efd[k] = -1;
+            ns->nic[i].kick[k] = -1;
     }
     for (unsigned i = 0; i < nspecs; i++) {
         ns->n = i + 1; /* destroy undoes what create_nic did of this one too */
@@ -392,9 +365,9 @@ static void report_vf(FILE *f, struct nic *nic, unsigned k, unsigned w)
         fprintf(f, " rx-small-buffer %" PRIu64, vs.rx_small);
     if (vs.resets)
         fprintf(f, " needs-reset %" PRIu64, vs.resets);
-    if (nic->efd[k] >= 0) /* `minivmm bench net` reads this */
+    if (nic->kick[k] >= 0) /* `minivmm bench net` reads this */
         fprintf(f, " ioeventfd-reads %" PRIu64,
-                __atomic_load_n(&nic->efd_reads[k], __ATOMIC_RELAXED));
+                virtio_worker_kicks(&nic->io, (unsigned)nic->kick[k]));
     fprintf(f, " tx-bytes %" PRIu64, st.tx_bytes);
     if (st.tx_packets > 1)
         fprintf(f, " tx-us %" PRIu64, (st.tx_last_ns - st.tx_first_ns) / 1000);
@@ -424,20 +397,18 @@ static void report_ne2000(FILE *f, struct nic *nic)
 }
 
 /* A sink's bytes and iosum (guest/iocmd.h): what `minivmm bench io` verifies. */
-static void report_sink(FILE *f, struct nic *nic, unsigned i)
+static void report_sink(FILE *f, const struct uplink_stats *us, unsigned i)
 {
-    pthread_mutex_lock(&nic->up.lock);
-    fprintf(f, "; uplink%u %s sink-bytes %" PRIu64 " sink-sum 0x%016" PRIx64, i, nic->up.ops->name,
-            nic->up.tx_bytes, ((uint64_t)nic->up.sink_s2 << 32) | nic->up.sink_s1);
-    pthread_mutex_unlock(&nic->up.lock);
+    fprintf(f, "; uplink%u %s sink-bytes %" PRIu64 " sink-sum 0x%016" PRIx64, i, us->name,
+            us->tx_bytes, us->sink_sum);
 }
 
-static void report_uplink(FILE *f, struct nic *nic, unsigned i)
+static void report_uplink(FILE *f, struct nic *nic, const struct uplink_stats *us, unsigned i)
 {
     struct pfswitch_port_stats st;
     if (pfswitch_stats(&nic->sw, PFSWITCH_UPLINK, &st))
         return;
-    fprintf(f, "; uplink%u %s rx %" PRIu64 " tx %" PRIu64, i, nic->up.ops->name, st.tx_packets,
+    fprintf(f, "; uplink%u %s rx %" PRIu64 " tx %" PRIu64, i, us->name, st.tx_packets,
             st.rx_packets);
     for (int r = 0; r < PFSWITCH_DROP_NR; r++) {
         if (st.tx_drops[r])
@@ -445,12 +416,10 @@ static void report_uplink(FILE *f, struct nic *nic, unsigned i)
         if (st.rx_drops[r])
             fprintf(f, " out-%s %" PRIu64, pfswitch_drop_name(r), st.rx_drops[r]);
     }
-    pthread_mutex_lock(&nic->up.lock);
-    if (nic->up.rx_runt)
-        fprintf(f, " bad-runt %" PRIu64, nic->up.rx_runt);
-    if (nic->up.rx_oversize)
-        fprintf(f, " bad-oversize %" PRIu64, nic->up.rx_oversize);
-    pthread_mutex_unlock(&nic->up.lock);
+    if (us->rx_runt)
+        fprintf(f, " bad-runt %" PRIu64, us->rx_runt);
+    if (us->rx_oversize)
+        fprintf(f, " bad-oversize %" PRIu64, us->rx_oversize);
 }
 
 /* ---- run-time control ---- */
@@ -469,7 +438,7 @@ uint64_t nic_kicks_total(const struct nics *n)
         return 0;
     for (unsigned i = 0; i < n->n; i++)
         for (unsigned k = 0; k < NICOPT_MAX_VFS; k++)
-            total += __atomic_load_n(&n->nic[i].efd_reads[k], __ATOMIC_RELAXED);
+            total += virtio_worker_kicks(&n->nic[i].io, k);
     return total;
 }
 
@@ -563,13 +532,8 @@ int nic_vf_set(struct nics *n, unsigned vf, const char *key, const char *value, 
     pthread_mutex_lock(&nic->ctl_lock);
     if (strcmp(key, "mac") == 0) {
         r = pfswitch_set_mac(&nic->sw, k, v.mac, false);
-        if (!r) {
-            /* The guest's driver reads it at probe or after a config-change interrupt. */
-            pthread_mutex_lock(&nic->vf[k]->cfg_lock);
-            memcpy(nic->vf[k]->cfg.mac, v.mac, 6);
-            pthread_mutex_unlock(&nic->vf[k]->cfg_lock);
-            virtio_mmio_config_changed(&nic->vf[k]->t);
-        }
+        if (!r)
+            virtio_net_set_mac(nic->vf[k], v.mac);
     } else if (strcmp(key, "vlan") == 0) {
         r = pfswitch_set_vlan(&nic->sw, k, v.vlan);
     } else if (strcmp(key, "spoofchk") == 0) {
@@ -605,36 +569,32 @@ int nic_destroy_all(struct nics *ns, FILE *report)
         for (unsigned i = 0; i < ns->n; i++)
             if (ns->nic[i].ne)
                 report_ne2000(report, &ns->nic[i]);
-        for (unsigned i = 0; i < ns->n; i++)
-            if (ns->nic[i].up_open && ns->nic[i].up.fd >= 0)
-                report_uplink(report, &ns->nic[i], i);
-            else if (ns->nic[i].up_open)
-                report_sink(report, &ns->nic[i], i);
+        for (unsigned i = 0; i < ns->n; i++) {
+            struct uplink_stats us;
+            if (!ns->nic[i].up_open)
+                continue;
+            uplink_get_stats(&ns->nic[i].up, &us);
+            if (us.network)
+                report_uplink(report, &ns->nic[i], &us, i);
+            else
+                report_sink(report, &us, i);
+        }
         fprintf(report, "\n");
     }
     for (unsigned i = ns->n; i-- > 0;) {
         struct nic *nic = &ns->nic[i];
-        if (nic->thread_started) {
-            uint64_t one = 1;
-            if (write(nic->stop_fd, &one, sizeof(one)) != sizeof(one))
-                abort(); /* cannot happen for a fresh eventfd; a hung join is worse */
-            pthread_join(nic->thread, NULL);
-        }
-        if (nic->stop_fd >= 0)
-            close(nic->stop_fd);
+        virtio_worker_destroy(&nic->io); /* stops the I/O thread, closes the ioeventfds */
         if (nic->ne) { /* the last port added */
-            pfswitch_attach(&nic->sw, nic->ne_port, NULL, NULL);
+            ne2000_detach(nic->ne);
             ne2000_destroy(nic->ne);
             free(nic->ne);
         }
         for (unsigned k = NICOPT_MAX_VFS; k-- > 0;) {
             if (nic->vf[k]) {
-                pfswitch_attach(&nic->sw, k, NULL, NULL);
+                virtio_net_detach(nic->vf[k]);
                 virtio_net_destroy(nic->vf[k]);
                 free(nic->vf[k]);
             }
-            if (nic->efd[k] >= 0)
-                close(nic->efd[k]);
             if (nic->tap[k]) {
                 pfswitch_set_tap(&nic->sw, k, NULL, NULL);
                 if (uplink_pcap_close(nic->tap[k]))

@@ -2,9 +2,10 @@
  * test_ne2000.c: unit tests of the NE2000 (DP8390) model (devices/ne2000.c).
  *
  * Drives the model through its bus callbacks as the vCPU loop does (one access per data-port
- * element, as src/vcpu.c hands string PIO over), with a tx callback that records frames and a
- * fake irq line that records level changes. The driver sequences are those of Linux's
- * 8390/ne.c (PROM read in byte mode, DCR 0x49 word mode, BNRY = PSTART, CURR = PSTART + 1).
+ * element, as src/vcpu.c hands string PIO over), on a fake network port (netport.h) that
+ * records transmitted frames, and a fake irq line that records level changes. The driver
+ * sequences are those of Linux's 8390/ne.c (PROM read in byte mode, DCR 0x49 word mode,
+ * BNRY = PSTART, CURR = PSTART + 1).
  * Hostile tests feed nonsense registers and check the observable state (and, under CK_FORK,
  * that nothing crashes); an ASan build (-Db_sanitize=address) checks that no access leaves the
  * card's arrays.
@@ -27,9 +28,9 @@ static size_t txlen, ntx;
 static int levels[64];
 static size_t nlevels;
 
-static int fake_tx(void *opaque, const void *frame, size_t len)
+static int fake_tx(const struct netport *np, const void *frame, size_t len)
 {
-    ck_assert_ptr_eq(opaque, &ntx);
+    ck_assert_ptr_eq(np->provider, &ntx);
     ck_assert_uint_le(len, sizeof(txframe));
     memcpy(txframe, frame, len);
     txlen = len;
@@ -47,11 +48,15 @@ static void fake_set_level(void *opaque, unsigned gsi, int level)
 
 static const struct irq_line_ops fake_line_ops = {.set_level = fake_set_level};
 
+/* A port that only records transmitted frames. */
+static const struct netport_ops fake_port_ops = {.transmit = fake_tx};
+static const struct netport fake_port = {.ops = &fake_port_ops, .provider = &ntx};
+
 static void setup(void)
 {
     struct irq_line line = {.ops = &fake_line_ops, .opaque = &nlevels, .gsi = TEST_GSI};
     ntx = txlen = nlevels = 0;
-    ck_assert_int_eq(ne2000_init(&nd, mac, &line, fake_tx, &ntx), 0);
+    ck_assert_int_eq(ne2000_init(&nd, mac, &line, &fake_port), 0);
 }
 
 static void teardown(void)
@@ -464,12 +469,6 @@ static int sw_deliver(void *opaque, const void *frame, size_t len)
 
 static const struct pfswitch_port_ops sw_vf_ops = {.deliver = sw_deliver};
 
-static int sw_tx(void *opaque, const void *frame, size_t len)
-{
-    struct pfswitch *sw = opaque;
-    return pfswitch_tx_from_vf(sw, 1, frame, len);
-}
-
 /* The NE2000 as the extra port of a real switch: its frames reach VF 0, VF 0's reach it. */
 START_TEST(test_switch_port)
 {
@@ -485,9 +484,14 @@ START_TEST(test_switch_port)
     ck_assert_int_eq(pfswitch_set_mac(&sw, 0, vfmac, false), 0);
     ck_assert_int_eq(pfswitch_set_mac(&sw, port, mac, false), 0);
     ne2000_destroy(&nd);
-    ck_assert_int_eq(ne2000_init(&nd, mac, NULL, sw_tx, &sw), 0);
+    struct netport np;
+    ck_assert_int_eq(pfswitch_netport(&sw, port, &np), 0);
+    ck_assert_int_eq(ne2000_init(&nd, mac, NULL, &np), 0);
     ck_assert_int_eq(pfswitch_attach(&sw, 0, &sw_vf_ops, &vf_bytes), 0);
-    ck_assert_int_eq(pfswitch_attach(&sw, port, &ne2000_port_ops, &nd), 0);
+    ck_assert_int_eq(ne2000_attach(&nd), 0);
+    struct pfswitch_port_info pi; /* a DP8390 filters multicast itself: it asks for all */
+    ck_assert_int_eq(pfswitch_port_info(&sw, port, &pi), 0);
+    ck_assert(pi.allmulti);
     start_ring(0x46, 0x80);
 
     memcpy(f, vfmac, 6);
@@ -509,7 +513,7 @@ START_TEST(test_switch_port)
     ck_assert_int_eq(pfswitch_stats(&sw, port, &st), 0);
     ck_assert_uint_eq(st.tx_packets, 1);
     ck_assert_uint_eq(st.rx_packets, 1);
-    pfswitch_attach(&sw, port, NULL, NULL);
+    ne2000_detach(&nd);
     pfswitch_destroy(&sw);
 }
 END_TEST

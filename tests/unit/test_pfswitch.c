@@ -850,6 +850,52 @@ static TCase *add_tcase(Suite *s, const char *name)
     return tc;
 }
 
+/* The NIC's view of a port (netport.h): guest ports only; transmit and deliver are the port's;
+ * the setters are the guest's requests (trust rules apply) and info reads MAC and link. */
+START_TEST(test_netport_view)
+{
+    struct netport np;
+    struct netport_info info;
+    uint8_t mac[6], mac0[6], buf[60];
+    ck_assert_int_eq(pfswitch_netport(&sw, NVF, &np), -EINVAL);
+    ck_assert_int_eq(pfswitch_netport(&sw, PFSWITCH_UPLINK, &np), -EINVAL);
+    ck_assert_int_eq(pfswitch_netport(&sw, 1, &np), 0);
+    ck_assert_int_eq(np.ops->info(&np, &info), 0);
+    vf_mac(1, mac);
+    ck_assert_mem_eq(info.mac, mac, 6);
+    ck_assert(info.link_up);
+    /* transmit: VF 1's frame reaches VF 0; detached, VF 0's copies are link drops. */
+    vf_mac(0, mac0);
+    mkframe(buf, mac0, mac, sizeof(buf));
+    ck_assert_int_eq(np.ops->transmit(&np, buf, sizeof(buf)), 0);
+    ck_assert_uint_eq(fakes[0].n, 1);
+    struct netport np0;
+    ck_assert_int_eq(pfswitch_netport(&sw, 0, &np0), 0);
+    ck_assert_int_eq(np0.ops->attach(&np0, NULL, NULL), 0);
+    ck_assert_int_eq(np.ops->transmit(&np, buf, sizeof(buf)), 0);
+    ck_assert_uint_eq(fakes[0].n, 1);
+    struct pfswitch_port_stats st;
+    ck_assert_int_eq(pfswitch_stats(&sw, 0, &st), 0);
+    ck_assert_uint_eq(st.rx_drops[PFSWITCH_DROP_LINK], 1);
+    ck_assert_int_eq(np0.ops->attach(&np0, fake_deliver, &fakes[0]), 0);
+    /* The guest's requests: an untrusted VF may not go promiscuous nor change its MAC. */
+    ck_assert_int_eq(np.ops->set_promisc(&np, true), -EPERM);
+    mac[5] ^= 0x80;
+    ck_assert_int_eq(np.ops->set_mac(&np, mac), -EPERM);
+    ck_assert_int_eq(np.ops->set_allmulti(&np, true), 0);
+    ck_assert_int_eq(np.ops->set_mac_filter(&np, NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(pfswitch_set_trust(&sw, 1, true), 0);
+    ck_assert_int_eq(np.ops->set_mac(&np, mac), 0);
+    ck_assert_int_eq(np.ops->info(&np, &info), 0);
+    ck_assert_mem_eq(info.mac, mac, 6);
+    struct pfswitch_port_info pi;
+    ck_assert_int_eq(pfswitch_port_info(&sw, 1, &pi), 0);
+    ck_assert(pi.allmulti);
+    ck_assert_int_eq(pfswitch_stats(&sw, 1, &st), 0);
+    ck_assert_uint_eq(st.refused, 2);
+}
+END_TEST
+
 static Suite *pfswitch_suite(void)
 {
     Suite *s = suite_create("pfswitch");
@@ -867,6 +913,7 @@ static Suite *pfswitch_suite(void)
     tc = add_tcase(s, "spoof_trust");
     tcase_add_test(tc, test_spoofchk);
     tcase_add_test(tc, test_spoofchk_without_mac);
+    tcase_add_test(tc, test_netport_view);
     tcase_add_test(tc, test_trust_and_mac_change);
     tc = add_tcase(s, "rx_filters");
     tcase_add_test(tc, test_promisc);

@@ -195,6 +195,14 @@ START_TEST(test_sink_counts)
     mkframe(f, VF0, EXT, 60, 0);
     ck_assert_int_eq(uplink_input(&up, &sw, f, 60), 0);
     ck_assert_uint_eq(up.rx_packets, 1);
+    struct uplink_stats us;
+    uplink_get_stats(&up, &us);
+    ck_assert_str_eq(us.name, "sink");
+    ck_assert(!us.network);
+    ck_assert_uint_eq(us.tx_packets, 5);
+    ck_assert_uint_eq(us.tx_bytes, 300);
+    ck_assert_uint_eq(us.rx_packets, 1);
+    ck_assert_uint_eq(us.sink_sum, (uint64_t)up.sink_s2 << 32 | up.sink_s1);
     struct pfswitch_port_stats st;
     ck_assert_int_eq(pfswitch_stats(&sw, PFSWITCH_UPLINK, &st), 0);
     ck_assert_uint_eq(st.rx_packets, 5); /* the switch counted them delivered */
@@ -336,6 +344,12 @@ START_TEST(test_dgram_bad_datagrams)
     ck_assert_uint_eq(a.up.rx_oversize, 1);
     ck_assert_uint_eq(a.up.rx_packets, 1);
     pthread_mutex_unlock(&a.up.lock);
+    struct uplink_stats us;
+    uplink_get_stats(&a.up, &us);
+    ck_assert_str_eq(us.name, "dgram");
+    ck_assert(us.network);
+    ck_assert_uint_eq(us.rx_runt, 2);
+    ck_assert_uint_eq(us.rx_oversize, 1);
     close(fd);
     side_close(&a);
 }

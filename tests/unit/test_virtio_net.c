@@ -244,7 +244,9 @@ static void setup_event_idx(bool event_idx)
     for (unsigned d = 0; d < NVF; d++) {
         struct irq_line line = {.ops = &line_ops, .opaque = NULL, .gsi = GSI0 + d};
         ck_assert_int_eq(pfswitch_set_mac(&sw, d, mac[d], false), 0);
-        ck_assert_int_eq(virtio_net_init(&vn[d], &gm, &line, &sw, d, event_idx), 0);
+        struct netport port;
+        ck_assert_int_eq(pfswitch_netport(&sw, d, &port), 0);
+        ck_assert_int_eq(virtio_net_init(&vn[d], &gm, &line, &port, event_idx), 0);
         ck_assert_int_eq(virtio_net_attach(&vn[d]), 0);
         level[d] = 0;
     }
@@ -258,7 +260,7 @@ static void setup(void)
 static void teardown(void)
 {
     for (unsigned d = 0; d < NVF; d++) {
-        pfswitch_attach(&sw, d, NULL, NULL);
+        virtio_net_detach(&vn[d]);
         virtio_net_destroy(&vn[d]);
     }
     pfswitch_destroy(&sw);
@@ -412,6 +414,46 @@ START_TEST(test_rx_mergeable_short_gives_back)
     ck_assert_int_eq(pfswitch_rx_from_uplink(&sw, f, sizeof(f)), 0);
     ck_assert_uint_eq(used(0, VIRTIO_NET_RXQ)->idx, 2);
     ck_assert_uint_eq(used(0, VIRTIO_NET_RXQ)->ring[0].id, 0);
+}
+END_TEST
+
+/* A failed copy into RX buffers (-EIO, an ERROR drop) leaves no buffer popped: those the frame
+ * took are given back and the next frame uses them. The device's own gmem is swapped for one that
+ * refuses part of RAM, so the transport's ring checks still pass and only the copies fail. */
+START_TEST(test_rx_write_error_gives_back)
+{
+    struct gmem part = gm, none = gm;
+    uint8_t f[1000];
+    part.regions[0].size = BUF(0, VIRTIO_NET_RXQ, 1); /* buffer 0 in RAM, buffer 1 not */
+    none.nregions = 0;
+    drv_init(0, F_ALL);
+    drv_post_rx(0, 2, 512);
+    make_frame(f, sizeof(f), 1, mac[0]);
+    memset(f + 6, 0x42, 6);
+    f[6] = 0x02;
+    /* The second buffer's copy fails, after the first was filled. */
+    vn[0].gm = &part;
+    ck_assert_int_eq(pfswitch_rx_from_uplink(&sw, f, sizeof(f)), 0);
+    ck_assert_uint_eq(used(0, VIRTIO_NET_RXQ)->idx, 0);
+    ck_assert_uint_eq(sw_drop(0, PFSWITCH_DROP_ERROR, true), 1);
+    /* The header's copy fails. */
+    vn[0].gm = &none;
+    ck_assert_int_eq(pfswitch_rx_from_uplink(&sw, f, sizeof(f)), 0);
+    ck_assert_uint_eq(used(0, VIRTIO_NET_RXQ)->idx, 0);
+    ck_assert_uint_eq(sw_drop(0, PFSWITCH_DROP_ERROR, true), 2);
+    /* Both buffers are still the guest's to fill, in order. */
+    vn[0].gm = &gm;
+    ck_assert_int_eq(pfswitch_rx_from_uplink(&sw, f, sizeof(f)), 0);
+    struct vring_used *u = used(0, VIRTIO_NET_RXQ);
+    ck_assert_uint_eq(u->idx, 2);
+    ck_assert_uint_eq(u->ring[0].id, 0);
+    ck_assert_uint_eq(u->ring[1].id, 1);
+    ck_assert_int_eq(rd(0, VIRTIO_MMIO_STATUS), S_UP);
+    struct virtio_mmio_stats ts;
+    virtio_mmio_get_stats(&vn[0].t, &ts);
+    ck_assert_uint_eq(ts.queue[VIRTIO_NET_RXQ].popped, 5);
+    ck_assert_uint_eq(ts.queue[VIRTIO_NET_RXQ].returned, 3);
+    ck_assert_uint_eq(ts.queue[VIRTIO_NET_RXQ].used, 2);
 }
 END_TEST
 
@@ -687,6 +729,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_rx_from_uplink);
     tcase_add_test(tc, test_rx_mergeable);
     tcase_add_test(tc, test_rx_mergeable_short_gives_back);
+    tcase_add_test(tc, test_rx_write_error_gives_back);
     tcase_add_test(tc, test_rx_no_buffer);
     tcase_add_test(tc, test_rx_small_buffer_without_mrg);
     tcase_add_test(tc, test_tx_oversize);

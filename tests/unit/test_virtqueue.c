@@ -189,6 +189,33 @@ START_TEST(test_pop_single)
 }
 END_TEST
 
+/* Given-back chains come out of the next pops again, in order; only chains in flight (popped,
+ * not pushed) can be given back. */
+START_TEST(test_unpop)
+{
+    set_desc(3, BUF, 100, VIRTQ_DESC_F_WRITE, 0);
+    set_desc(4, BUF + 0x1000, 100, VIRTQ_DESC_F_WRITE, 0);
+    publish(3);
+    publish(4);
+    ck_assert_int_eq(virtqueue_pop(&vq, &chain), 0);
+    ck_assert_int_eq(virtqueue_pop(&vq, &chain), 0);
+    ck_assert_int_eq(virtqueue_unpop(&vq, 3), -EINVAL);
+    ck_assert_int_eq(virtqueue_unpop(&vq, 2), 0);
+    ck_assert_uint_eq(virtqueue_avail_count(&vq), 2);
+    ck_assert_int_eq(virtqueue_pop(&vq, &chain), 0);
+    ck_assert_uint_eq(chain.head, 3);
+    ck_assert_int_eq(virtqueue_push(&vq, chain.head, 0), 0);
+    ck_assert_int_eq(virtqueue_unpop(&vq, 1), -EINVAL); /* pushed: the driver's again */
+    ck_assert_int_eq(virtqueue_pop(&vq, &chain), 0);
+    ck_assert_uint_eq(chain.head, 4);
+    ck_assert_int_eq(virtqueue_unpop(&vq, 1), 0);
+    ck_assert_int_eq(virtqueue_pop(&vq, &chain), 0);
+    ck_assert_uint_eq(chain.head, 4);
+    virtqueue_disable(&vq);
+    ck_assert_int_eq(virtqueue_unpop(&vq, 1), -ENODEV);
+}
+END_TEST
+
 START_TEST(test_pop_mixed_out_in)
 {
     /* A virtio-net-like TX-then-status layout: 2 readable, 2 writable, scattered indices. */
@@ -856,6 +883,7 @@ static Suite *virtqueue_suite(void)
     tcase_add_test(tc, test_pop_many_in_order);
     tcase_add_test(tc, test_pop_avail_idx_wraps);
     tcase_add_test(tc, test_pop_full_ring);
+    tcase_add_test(tc, test_unpop);
 
     TC("pop_breaks_queue_on_hostile_chains");
     tcase_add_loop_test(tc, test_hostile_chain, 0, N(hostile));
