@@ -46,6 +46,7 @@
 #include "benchio.h"
 #include "benchnet.h"
 #include "kvm.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/util.h"
 
 extern char **environ;
@@ -72,12 +73,15 @@ struct bench_placement {
 
 int bench_usage_error(const char *fmt, ...)
 {
+    char *msg;
     va_list ap;
     va_start(ap, fmt);
-    fputs("minivmm bench: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see minivmm bench --help)\n", stderr);
+    int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
+    if (n < 0)
+        return errmsg_print("bench", "out of memory");
+    errmsg_print("bench", "%s (see minivmm bench --help)", msg);
+    free(msg);
     return 1;
 }
 
