@@ -29,424 +29,6 @@
 #include "vm.h"
 #include "minivmm/util.h"
 
-/* ---- The JSON reader (RFC 8259, restricted to flat objects) ---- */
-
-struct jp {
-    const char *s, *p, *end;
-    struct apisock_json *o; /* NULL: check the syntax only */
-    size_t t;               /* used bytes of o->text */
-    bool allow_arrays;
-    char *err;
-    size_t errlen;
-};
-
-static int jfail(struct jp *j, const char *what)
-{
-    errmsg_set(j->err, j->errlen, "bad JSON at byte %zu: %s", (size_t)(j->p - j->s), what);
-    return -EINVAL;
-}
-
-static void skip_ws(struct jp *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int put_byte(struct jp *j, char c)
-{
-    if (!j->o)
-        return 0;
-    if (j->t >= sizeof(j->o->text))
-        return jfail(j, "strings too long");
-    j->o->text[j->t++] = c;
-    return 0;
-}
-
-static int put_utf8(struct jp *j, uint32_t cp)
-{
-    char b[4];
-    int n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xc0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xe0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        b[0] = (char)(0xf0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    for (int i = 0; i < n; i++)
-        if (put_byte(j, b[i]))
-            return -EINVAL;
-    return 0;
-}
-
-static int hex4(struct jp *j, uint32_t *out)
-{
-    uint32_t v = 0;
-    if (j->end - j->p < 4)
-        return jfail(j, "short \\u escape");
-    for (int i = 0; i < 4; i++) {
-        char c = *j->p++;
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (uint32_t)(c - 'A' + 10);
-        else
-            return jfail(j, "bad \\u escape");
-    }
-    *out = v;
-    return 0;
-}
-
-/* One raw UTF-8 sequence starting at j->p (lead byte >= 0x80): copied when well-formed
- * (no overlongs, surrogates or code points above U+10FFFF). */
-static int utf8_seq(struct jp *j)
-{
-    const unsigned char *u = (const unsigned char *)j->p;
-    size_t left = (size_t)(j->end - j->p);
-    uint32_t cp, min;
-    int n;
-    if ((u[0] & 0xe0) == 0xc0)
-        n = 2, cp = u[0] & 0x1f, min = 0x80;
-    else if ((u[0] & 0xf0) == 0xe0)
-        n = 3, cp = u[0] & 0x0f, min = 0x800;
-    else if ((u[0] & 0xf8) == 0xf0)
-        n = 4, cp = u[0] & 0x07, min = 0x10000;
-    else
-        return jfail(j, "invalid UTF-8");
-    if (left < (size_t)n)
-        return jfail(j, "invalid UTF-8");
-    for (int i = 1; i < n; i++) {
-        if ((u[i] & 0xc0) != 0x80)
-            return jfail(j, "invalid UTF-8");
-        cp = (cp << 6) | (u[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return jfail(j, "invalid UTF-8");
-    for (int i = 0; i < n; i++)
-        if (put_byte(j, (char)u[i]))
-            return -EINVAL;
-    j->p += n;
-    return 0;
-}
-
-/* A string at j->p ('"'); *out points at its decoded, NUL-terminated copy (NULL when o is). */
-static int parse_string(struct jp *j, const char **out)
-{
-    size_t start = j->t;
-    j->p++; /* '"' */
-    for (;;) {
-        if (j->p >= j->end)
-            return jfail(j, "unterminated string");
-        unsigned char c = (unsigned char)*j->p;
-        if (c == '"') {
-            j->p++;
-            break;
-        }
-        if (c < 0x20)
-            return jfail(j, "control character in string");
-        if (c >= 0x80) {
-            if (utf8_seq(j))
-                return -EINVAL;
-            continue;
-        }
-        if (c != '\\') {
-            j->p++;
-            if (put_byte(j, (char)c))
-                return -EINVAL;
-            continue;
-        }
-        if (++j->p >= j->end)
-            return jfail(j, "unterminated string");
-        char e = *j->p++;
-        const char *esc = strchr("\"\\/bfnrt", e);
-        if (e && esc) {
-            static const char dec[] = "\"\\/\b\f\n\r\t";
-            if (put_byte(j, dec[esc - "\"\\/bfnrt"]))
-                return -EINVAL;
-            continue;
-        }
-        if (e != 'u')
-            return jfail(j, "bad escape");
-        uint32_t cp, lo;
-        if (hex4(j, &cp))
-            return -EINVAL;
-        if (cp >= 0xdc00 && cp <= 0xdfff)
-            return jfail(j, "lone low surrogate");
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
-                return jfail(j, "lone high surrogate");
-            j->p += 2;
-            if (hex4(j, &lo))
-                return -EINVAL;
-            if (lo < 0xdc00 || lo > 0xdfff)
-                return jfail(j, "bad surrogate pair");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        }
-        if (cp == 0)
-            return jfail(j, "\\u0000 in string");
-        if (put_utf8(j, cp))
-            return -EINVAL;
-    }
-    if (put_byte(j, '\0'))
-        return -EINVAL;
-    *out = j->o ? j->o->text + start : NULL;
-    return 0;
-}
-
-static int parse_int(struct jp *j, int64_t *out)
-{
-    bool neg = false;
-    uint64_t v = 0, lim;
-    if (*j->p == '-') {
-        neg = true;
-        j->p++;
-    }
-    if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-        return jfail(j, "bad number");
-    if (*j->p == '0' && j->end - j->p > 1 && j->p[1] >= '0' && j->p[1] <= '9')
-        return jfail(j, "leading zero in number");
-    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-        unsigned d = (unsigned)(*j->p - '0');
-        if (v > (lim - d) / 10)
-            return jfail(j, "integer out of range");
-        v = v * 10 + d;
-        j->p++;
-    }
-    if (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E'))
-        return jfail(j, "numbers must be integers");
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 0;
-}
-
-static bool literal(struct jp *j, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-        return false;
-    j->p += n;
-    return true;
-}
-
-static int parse_object(struct jp *j);
-
-static int parse_array(struct jp *j, struct apisock_json_member *m)
-{
-    const char *start = j->p;
-    struct jp sub = *j;
-    sub.o = NULL; /* elements are checked here and read by apisock_json_array_next() */
-    sub.allow_arrays = false;
-    sub.p++; /* '[' */
-    skip_ws(&sub);
-    if (sub.p < sub.end && *sub.p == ']') {
-        sub.p++;
-    } else {
-        for (;;) {
-            skip_ws(&sub);
-            if (sub.p >= sub.end || *sub.p != '{')
-                return jfail(&sub, "arrays hold objects only");
-            if (parse_object(&sub))
-                return -EINVAL;
-            skip_ws(&sub);
-            if (sub.p < sub.end && *sub.p == ',') {
-                sub.p++;
-                continue;
-            }
-            if (sub.p < sub.end && *sub.p == ']') {
-                sub.p++;
-                break;
-            }
-            return jfail(&sub, "expected ',' or ']'");
-        }
-    }
-    j->p = sub.p;
-    if (m) {
-        m->arr = start;
-        m->arrlen = (size_t)(j->p - start);
-    }
-    return 0;
-}
-
-static int parse_value(struct jp *j, struct apisock_json_member *m)
-{
-    struct apisock_json_member dummy;
-    if (!m)
-        m = &dummy;
-    if (j->p >= j->end)
-        return jfail(j, "expected a value");
-    switch (*j->p) {
-    case '"':
-        m->type = APISOCK_JSON_STRING;
-        return parse_string(j, &m->str);
-    case 't':
-    case 'f':
-        m->type = APISOCK_JSON_BOOL;
-        m->b = *j->p == 't';
-        if (!literal(j, m->b ? "true" : "false"))
-            return jfail(j, "bad literal");
-        return 0;
-    case 'n':
-        return jfail(j, "null is not allowed");
-    case '{':
-        return jfail(j, "nested objects are not allowed");
-    case '[':
-        if (!j->allow_arrays)
-            return jfail(j, "arrays are not allowed");
-        m->type = APISOCK_JSON_ARRAY;
-        return parse_array(j, m);
-    default:
-        if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
-            m->type = APISOCK_JSON_INT;
-            return parse_int(j, &m->num);
-        }
-        return jfail(j, "expected a value");
-    }
-}
-
-/* An object at j->p ('{'): its members into j->o (when set). */
-static int parse_object(struct jp *j)
-{
-    j->p++; /* '{' */
-    skip_ws(j);
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-        return 0;
-    }
-    for (;;) {
-        struct apisock_json_member *m = NULL;
-        const char *key;
-        skip_ws(j);
-        if (j->p >= j->end || *j->p != '"')
-            return jfail(j, "expected a member name");
-        if (j->o) {
-            if (j->o->n == APISOCK_JSON_MAX_MEMBERS)
-                return jfail(j, "too many members");
-            m = &j->o->m[j->o->n];
-            memset(m, 0, sizeof(*m));
-        }
-        if (parse_string(j, &key))
-            return -EINVAL;
-        if (m) {
-            if (apisock_json_get(j->o, key))
-                return jfail(j, "duplicate member name");
-            m->key = key;
-        }
-        skip_ws(j);
-        if (j->p >= j->end || *j->p != ':')
-            return jfail(j, "expected ':'");
-        j->p++;
-        skip_ws(j);
-        if (parse_value(j, m))
-            return -EINVAL;
-        if (j->o)
-            j->o->n++;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == '}') {
-            j->p++;
-            return 0;
-        }
-        return jfail(j, "expected ',' or '}'");
-    }
-}
-
-int apisock_json_parse(const char *s, size_t len, bool allow_arrays, struct apisock_json *o,
-                       char *err, size_t errlen)
-{
-    struct jp j = {.s = s,
-                   .p = s,
-                   .end = s + len,
-                   .o = o,
-                   .allow_arrays = allow_arrays,
-                   .err = err,
-                   .errlen = errlen};
-    o->n = 0;
-    skip_ws(&j);
-    if (j.p >= j.end || *j.p != '{')
-        return jfail(&j, "expected an object");
-    if (parse_object(&j))
-        return -EINVAL;
-    skip_ws(&j);
-    if (j.p != j.end)
-        return jfail(&j, "trailing bytes after the object");
-    return 0;
-}
-
-const struct apisock_json_member *apisock_json_get(const struct apisock_json *o, const char *key)
-{
-    for (unsigned i = 0; i < o->n; i++)
-        if (strcmp(o->m[i].key, key) == 0)
-            return &o->m[i];
-    return NULL;
-}
-
-int apisock_json_array_next(const struct apisock_json_member *arr, size_t *pos,
-                            struct apisock_json *o, char *err, size_t errlen)
-{
-    const char *s = arr->arr, *end = arr->arr + arr->arrlen;
-    const char *p = s + (*pos ? *pos : 1); /* skip '[' */
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ','))
-        p++;
-    if (p >= end || *p == ']')
-        return 0;
-    struct jp j = {.s = s, .p = p, .end = end, .o = o, .err = err, .errlen = errlen};
-    o->n = 0;
-    if (*p != '{')
-        return jfail(&j, "arrays hold objects only");
-    if (parse_object(&j))
-        return -EINVAL;
-    *pos = (size_t)(j.p - s);
-    return 1;
-}
-
-void apisock_json_str(char *buf, size_t size, size_t *n, const char *s)
-{
-    size_t k = *n;
-#define PUT(c)                                                                                     \
-    do {                                                                                           \
-        if (k + 1 < size)                                                                          \
-            buf[k] = (c);                                                                          \
-        k++;                                                                                       \
-    } while (0)
-    PUT('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            PUT('\\');
-            PUT((char)*p);
-        } else if (*p < 0x20 || *p == 0x7f) {
-            char e[7];
-            snprintf(e, sizeof(e), "\\u%04x", *p);
-            for (int i = 0; e[i]; i++)
-                PUT(e[i]);
-        } else {
-            PUT((char)*p);
-        }
-    }
-    PUT('"');
-#undef PUT
-    if (size)
-        buf[k < size ? k : size - 1] = '\0';
-    *n = k;
-}
-
 /* ---- Lines ---- */
 
 void apisock_linebuf_feed(struct apisock_linebuf *lb, const char *data, size_t n,
@@ -499,7 +81,7 @@ static void outf(struct out *o, const char *fmt, ...)
 static void out_str(struct out *o, const char *s)
 {
     if (o->n < o->size)
-        apisock_json_str(o->buf, o->size, &o->n, s);
+        json_str(o->buf, o->size, &o->n, s, 0);
     else
         o->n += 2 + strlen(s);
 }
@@ -522,7 +104,7 @@ static void out_error(struct out *o, const char *fmt, ...)
 struct req {
     const struct apisock_ops *ops;
     void *opaque;
-    const struct apisock_json *j;
+    const struct json *j;
     struct out *o;
 };
 
@@ -599,11 +181,11 @@ static void cmd_vf_list(struct req *r)
 
 /* A member's value as the text nic_vf_set() takes: strings as they are, integers in decimal,
  * booleans as on/off. */
-static void value_text(const struct apisock_json_member *m, char *buf, size_t size)
+static void value_text(const struct json_member *m, char *buf, size_t size)
 {
-    if (m->type == APISOCK_JSON_STRING)
+    if (m->type == JSON_STRING)
         snprintf(buf, size, "%s", m->str);
-    else if (m->type == APISOCK_JSON_INT)
+    else if (m->type == JSON_INT)
         snprintf(buf, size, "%" PRId64, m->num);
     else
         snprintf(buf, size, "%s", m->b ? "on" : "off");
@@ -611,15 +193,15 @@ static void value_text(const struct apisock_json_member *m, char *buf, size_t si
 
 static void cmd_vf_set(struct req *r)
 {
-    const struct apisock_json_member *vfm = apisock_json_get(r->j, "vf");
-    const struct apisock_json_member *key = apisock_json_get(r->j, "key");
-    const struct apisock_json_member *val = apisock_json_get(r->j, "value");
+    const struct json_member *vfm = json_get(r->j, "vf");
+    const struct json_member *key = json_get(r->j, "key");
+    const struct json_member *val = json_get(r->j, "value");
     int n = r->ops->vf_count(r->opaque);
     /* The pairs to set: "key"/"value", or every member other than cmd and vf. */
-    const struct apisock_json_member *pairs[APISOCK_JSON_MAX_MEMBERS][2];
+    const struct json_member *pairs[JSON_MAX_MEMBERS][2];
     unsigned np = 0;
 
-    if (!vfm || vfm->type != APISOCK_JSON_INT)
+    if (!vfm || vfm->type != JSON_INT)
         return out_error(r->o, "vf set: \"vf\" must be an integer (the VF number)");
     if (vfm->num < 0 || vfm->num >= n)
         return n ? out_error(r->o, "vf set: no VF %" PRId64 " (VFs are 0-%d)", vfm->num, n - 1)
@@ -628,7 +210,7 @@ static void cmd_vf_set(struct req *r)
         static const char *const kv[] = {"vf", "key", "value", NULL};
         if (!only_members(r, "vf set", kv))
             return;
-        if (!key || key->type != APISOCK_JSON_STRING)
+        if (!key || key->type != JSON_STRING)
             return out_error(r->o, "vf set: \"key\" must be a string");
         if (!val)
             return out_error(r->o, "vf set: \"key\" without \"value\"");
@@ -636,7 +218,7 @@ static void cmd_vf_set(struct req *r)
         pairs[np++][1] = val;
     } else {
         for (unsigned i = 0; i < r->j->n; i++) {
-            const struct apisock_json_member *m = &r->j->m[i];
+            const struct json_member *m = &r->j->m[i];
             if (strcmp(m->key, "cmd") == 0 || strcmp(m->key, "vf") == 0)
                 continue;
             pairs[np][0] = m;
@@ -729,17 +311,17 @@ static const struct {
 size_t apisock_handle(const struct apisock_ops *ops, void *opaque, const char *line, size_t len,
                       char *reply, size_t size)
 {
-    static __thread struct apisock_json j;           /* 5 KiB: not on the stack of a small thread */
+    static __thread struct json j;                   /* 5 KiB: not on the stack of a small thread */
     struct out o = {.buf = reply, .size = size - 1}; /* room for the newline */
     struct req r = {.ops = ops, .opaque = opaque, .j = &j, .o = &o};
     char err[160];
 
-    if (apisock_json_parse(line, len, false, &j, err, sizeof(err))) {
+    if (json_parse(line, len, false, &j, err, sizeof(err))) {
         out_error(&o, "%s", err);
     } else {
-        const struct apisock_json_member *cmd = apisock_json_get(&j, "cmd");
+        const struct json_member *cmd = json_get(&j, "cmd");
         size_t i, nc = ARRAY_SIZE(commands);
-        if (!cmd || cmd->type != APISOCK_JSON_STRING) {
+        if (!cmd || cmd->type != JSON_STRING) {
             out_error(&o, "missing \"cmd\" (a string)");
         } else {
             for (i = 0; i < nc && strcmp(commands[i].name, cmd->str) != 0; i++)

@@ -51,7 +51,7 @@ static int build_request(char **w, int n, char *req, size_t size)
                 if (k + 4 >= size)
                     break;
                 req[k++] = h ? ':' : ',';
-                apisock_json_str(req, size, &k, w[i + h]);
+                json_str(req, size, &k, w[i + h], 0);
             }
             if (k + 4 >= size)
                 return errmsg_print("ctl", "vf set: request longer than %d bytes",
@@ -72,32 +72,32 @@ static int build_request(char **w, int n, char *req, size_t size)
                         w[0]);
 }
 
-static int64_t num(const struct apisock_json *o, const char *key)
+static int64_t num(const struct json *o, const char *key)
 {
-    const struct apisock_json_member *m = apisock_json_get(o, key);
-    return m && m->type == APISOCK_JSON_INT ? m->num : 0;
+    const struct json_member *m = json_get(o, key);
+    return m && m->type == JSON_INT ? m->num : 0;
 }
 
-static const char *onoff(const struct apisock_json *o, const char *key)
+static const char *onoff(const struct json *o, const char *key)
 {
-    const struct apisock_json_member *m = apisock_json_get(o, key);
-    return m && m->type == APISOCK_JSON_BOOL && m->b ? "on" : "off";
+    const struct json_member *m = json_get(o, key);
+    return m && m->type == JSON_BOOL && m->b ? "on" : "off";
 }
 
-static const char *str(const struct apisock_json *o, const char *key)
+static const char *str(const struct json *o, const char *key)
 {
-    const struct apisock_json_member *m = apisock_json_get(o, key);
-    return m && m->type == APISOCK_JSON_STRING ? m->str : "?";
+    const struct json_member *m = json_get(o, key);
+    return m && m->type == JSON_STRING ? m->str : "?";
 }
 
 /* Non-zero drops by reason: " (spoof 3, vlan 1)". */
-static void drops(const struct apisock_json *o, const char *prefix)
+static void drops(const struct json *o, const char *prefix)
 {
     bool any = false;
     size_t pl = strlen(prefix);
     for (unsigned i = 0; i < o->n; i++) {
-        const struct apisock_json_member *m = &o->m[i];
-        if (strncmp(m->key, prefix, pl) != 0 || m->type != APISOCK_JSON_INT || !m->num)
+        const struct json_member *m = &o->m[i];
+        if (strncmp(m->key, prefix, pl) != 0 || m->type != JSON_INT || !m->num)
             continue;
         printf("%s%s %" PRId64, any ? ", " : " (", m->key + pl, m->num);
         any = true;
@@ -106,16 +106,16 @@ static void drops(const struct apisock_json *o, const char *prefix)
         printf(")");
 }
 
-static int print_vf_list(const struct apisock_json *reply)
+static int print_vf_list(const struct json *reply)
 {
-    static struct apisock_json v;
-    const struct apisock_json_member *arr = apisock_json_get(reply, "vfs");
+    static struct json v;
+    const struct json_member *arr = json_get(reply, "vfs");
     char err[160];
     size_t pos = 0;
     int r;
-    if (!arr || arr->type != APISOCK_JSON_ARRAY)
+    if (!arr || arr->type != JSON_ARRAY)
         return errmsg_print("ctl", "vf list: the reply has no \"vfs\" array");
-    while ((r = apisock_json_array_next(arr, &pos, &v, err, sizeof(err))) == 1) {
+    while ((r = json_array_next(arr, &pos, &v, err, sizeof(err))) == 1) {
         printf("vf %-5" PRId64 " link/ether %s", num(&v, "vf"), str(&v, "mac"));
         if (num(&v, "vlan"))
             printf(", vlan %" PRId64, num(&v, "vlan"));
@@ -164,7 +164,7 @@ static int read_line(int fd, const char *path, char *buf, size_t size, size_t *l
 int ctl_main(int argc, char **argv)
 {
     static char req[APISOCK_MAX_LINE + 2], buf[APISOCK_MAX_REPLY];
-    static struct apisock_json reply;
+    static struct json reply;
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     char *words[64];
     const char *path = NULL;
@@ -226,15 +226,15 @@ int ctl_main(int argc, char **argv)
     }
     close(fd);
 
-    if (apisock_json_parse(buf, len, true, &reply, err, sizeof(err)))
+    if (json_parse(buf, len, true, &reply, err, sizeof(err)))
         return errmsg_print("ctl", "%s: bad reply: %s", path, err);
-    const struct apisock_json_member *ok = apisock_json_get(&reply, "ok");
-    bool is_ok = ok && ok->type == APISOCK_JSON_BOOL && ok->b;
+    const struct json_member *ok = json_get(&reply, "ok");
+    bool is_ok = ok && ok->type == JSON_BOOL && ok->b;
     if (json)
         printf("%.*s\n", (int)len, buf);
     if (!is_ok) {
-        const struct apisock_json_member *e = apisock_json_get(&reply, "error");
-        return errmsg_print("ctl", "%s", e && e->type == APISOCK_JSON_STRING ? e->str : "error");
+        const struct json_member *e = json_get(&reply, "error");
+        return errmsg_print("ctl", "%s", e && e->type == JSON_STRING ? e->str : "error");
     }
     if (json)
         return 0;

@@ -39,6 +39,7 @@
 #include "cmdline.h"
 #include "exitsum.h"
 #include "kvmstats.h"
+#include "minivmm/json.h"
 #include "minivmm/util.h"
 
 #define NREASONS EXITSUM_MAX_REASONS /* reasons[NREASONS] holds reasons beyond the table */
@@ -953,20 +954,6 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? (double)part * 100.0 / (double)whole : 0.0;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f) /* names from a file: keep the output ASCII */
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_str(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
@@ -1013,7 +1000,7 @@ static void fmt_num(char *buf, size_t len, enum col_kind kind, const struct cell
 static void json_key(struct out *o, const char *key)
 {
     fprintf(o->f, "%s\n  ", o->nkeys++ ? "," : "");
-    json_str(o->f, key);
+    json_fput_str(o->f, key, JSON_ASCII);
     fputs(": ", o->f);
 }
 
@@ -1118,16 +1105,16 @@ static void out_row(struct out *o, const struct cell *cells)
 
             if (i)
                 fputs(", ", o->f);
-            json_str(o->f, c->key);
+            json_fput_str(o->f, c->key, JSON_ASCII);
             fputs(": ", o->f);
             if (cells[i].none) {
                 fputs("null", o->f);
             } else if (c->kind == COL_STR) {
-                json_str(o->f, cells[i].s);
+                json_fput_str(o->f, cells[i].s, JSON_ASCII);
             } else {
                 fmt_num(buf, sizeof(buf), c->kind, &cells[i], false);
                 if (c->kind == COL_HEX)
-                    json_str(o->f, buf);
+                    json_fput_str(o->f, buf, JSON_ASCII);
                 else
                     fputs(buf, o->f);
             }
@@ -1720,7 +1707,7 @@ static void print_kvm(struct out *o, const struct exitreport *r)
         fputs(", \"notes\": [", o->f);
         for (unsigned i = 0; i < nt->n; i++) {
             fputs(i ? ", " : "", o->f);
-            json_str(o->f, nt->s[i]);
+            json_fput_str(o->f, nt->s[i], JSON_ASCII);
         }
         fputs("]}", o->f);
     } else if (o->fmt == EXITREPORT_CSV) {
