@@ -9,6 +9,9 @@
  * newline and answered with an error. Commands: "vf list", "vf set", "pause", "resume", "stop",
  * "status". Blank lines are ignored.
  *
+ * Files: apisock_linebuf.c (framing), apisock_cmds.c (the commands), apisock_vm.c (the
+ * commands' ops on a running VM), apisock.c (the socket and its thread).
+ *
  * Threads: one server thread ("apisock") polls the listening socket and up to
  * APISOCK_MAX_CONNS connections and runs every command itself; the commands call thread-safe
  * functions (nic_vf_*, vm_pause/vm_resume/vm_stop).
