@@ -58,7 +58,7 @@ struct run_opts {
     enum benchdev_mode bench_device; /* --bench-device[=ioeventfd], for `minivmm bench` */
     const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
     unsigned nnics;
-    const char *api_sock; /* --api-sock PATH: the control socket (src/apisock.h) */
+    const char *api_sock; /* --api-sock PATH: the control socket (cmd/ctl/apisock.h) */
     char bootargs[MEMMAP_CMDLINE_MAX];
 };
 
@@ -152,7 +152,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         {"bench-device", optional_argument, NULL, OPT_BENCH_DEVICE}, /* docs/BENCHMARKS.md */
         {"exit-stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"nic", required_argument, NULL, OPT_NIC}, /* src/nic.h */
-        {"api-sock", required_argument, NULL, OPT_API_SOCK}, /* src/apisock.h */
+        {"api-sock", required_argument, NULL, OPT_API_SOCK}, /* cmd/ctl/apisock.h */
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
