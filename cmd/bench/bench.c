@@ -38,6 +38,7 @@
 #include "bench_common.h"
 #include "benchio.h"
 #include "benchnet.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/util.h"
 
 #define EXITS_TIMEOUT_MS 120000
@@ -328,7 +329,7 @@ static int cmd_bench_exits(int argc, char **argv)
     snprintf(logpath, sizeof(logpath), "%s/minivmm-bench-XXXXXX.log", tmp && *tmp ? tmp : "/tmp");
     logfd = mkstemps(logpath, 4);
     if (logfd < 0) {
-        fprintf(stderr, "minivmm bench: cannot create a temporary exit log: %s\n", strerror(errno));
+        errmsg_print("bench", "cannot create a temporary exit log: %s", strerror(errno));
         goto out;
     }
     close(logfd);

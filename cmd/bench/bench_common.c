@@ -66,8 +66,8 @@ int bench_find_self(struct bench_paths *p)
 {
     ssize_t n = readlink("/proc/self/exe", p->self, sizeof(p->self) - 1);
     if (n <= 0) {
-        fprintf(stderr, "minivmm bench: cannot find my own executable (/proc/self/exe): %s\n",
-                strerror(errno));
+        errmsg_print("bench", "cannot find my own executable (/proc/self/exe): %s",
+                     strerror(errno));
         return -1;
     }
     p->self[n] = '\0';

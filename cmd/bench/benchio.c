@@ -38,6 +38,7 @@
 #include "bench_common.h"
 #include "bench_sink.h"
 #include "benchio.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/util.h"
 
 #define IO_TIMEOUT_MS 300000
@@ -431,7 +432,7 @@ static int write_csv(const char *path, const struct io_res *res, const bool *wan
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        fprintf(stderr, "minivmm bench: --csv: cannot create %s: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--csv: cannot create %s: %s", path, strerror(errno));
         return -1;
     }
     fprintf(f, "%s\n", CSV_HEADER);
@@ -452,7 +453,7 @@ static int write_csv(const char *path, const struct io_res *res, const bool *wan
                 r->verified ? "yes" : "no");
     }
     if (fclose(f)) {
-        fprintf(stderr, "minivmm bench: --csv: writing %s failed: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--csv: writing %s failed: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -471,7 +472,7 @@ static int write_json(const char *path, const struct io_res *res, const bool *wa
     FILE *f = fopen(path, "w");
     bool first = true;
     if (!f) {
-        fprintf(stderr, "minivmm bench: --json: cannot create %s: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--json: cannot create %s: %s", path, strerror(errno));
         return -1;
     }
     fprintf(f, "[\n");
@@ -501,7 +502,7 @@ static int write_json(const char *path, const struct io_res *res, const bool *wa
     }
     fprintf(f, "\n]\n");
     if (fclose(f)) {
-        fprintf(stderr, "minivmm bench: --json: writing %s failed: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--json: writing %s failed: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -517,8 +518,7 @@ static int write_plot(const char *path, const char *gnuplot, const struct io_res
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     int ret = -1;
     if (!f) {
-        fprintf(stderr, "minivmm bench: --plot: cannot create a temporary file: %s\n",
-                strerror(errno));
+        errmsg_print("bench", "--plot: cannot create a temporary file: %s", strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -531,7 +531,7 @@ static int write_plot(const char *path, const char *gnuplot, const struct io_res
     snprintf(gp, sizeof(gp), "%s.gp", dat);
     f = fopen(gp, "w");
     if (!f) {
-        fprintf(stderr, "minivmm bench: --plot: cannot create %s: %s\n", gp, strerror(errno));
+        errmsg_print("bench", "--plot: cannot create %s: %s", gp, strerror(errno));
         goto out_dat;
     }
     fprintf(f,
@@ -677,14 +677,14 @@ int benchio_main(int argc, char **argv)
         goto out;
     if (any_qemu && !o.qemu &&
         !(o.qemu = bench_search_path("qemu-system-x86_64", qbuf, sizeof(qbuf)))) {
-        fprintf(stderr, "minivmm bench: qemu-system-x86_64 is not on $PATH: install QEMU, give "
-                        "--qemu PATH, or leave out --vs-qemu and the qemu-* modes\n");
+        errmsg_print("bench", "qemu-system-x86_64 is not on $PATH: install QEMU, give "
+                              "--qemu PATH, or leave out --vs-qemu and the qemu-* modes");
         goto out;
     }
     if (any_qemu && bench_need_file(o.qemu, true, "QEMU", "--qemu PATH"))
         goto out;
     if (o.plot && !(gnuplot = bench_search_path("gnuplot", gbuf, sizeof(gbuf)))) {
-        fprintf(stderr, "minivmm bench: --plot needs gnuplot on $PATH (apt-get install gnuplot)\n");
+        errmsg_print("bench", "--plot needs gnuplot on $PATH (apt-get install gnuplot)");
         goto out;
     }
 
@@ -706,7 +706,7 @@ int benchio_main(int argc, char **argv)
         const char *why = io_run(p, &o, &modes[i], c, &res[i], &av);
         if (why) {
             if (res[i].unavailable) {
-                fprintf(stderr, "minivmm bench: %s: %s\n", modes[i].name, why);
+                errmsg_print("bench", "%s: %s", modes[i].name, why);
             } else {
                 char what[96];
                 snprintf(what, sizeof(what), "%s (bench io)", modes[i].name);

@@ -128,10 +128,6 @@ int exitreport_timeline_walk(const struct exitreport *r, const unsigned *order, 
 /* "5 ms", "500 us", "1 s", "250 ns": ns in the largest unit that divides it. */
 void exitreport_fmt_duration(char *buf, size_t len, uint64_t ns);
 
-/* exitreport_print.c */
-/* part * 100 / whole; 0 when whole is. */
-double exitreport_pct(uint64_t part, uint64_t whole);
-
 /* exitreport_kvm.c */
 /* KVM's statistics, beside ours where they count the same events, with notes where the two
  * disagree (the kvm_stats, kvm_compare and notes tables). */

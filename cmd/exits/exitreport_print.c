@@ -15,7 +15,7 @@
 #include "exitreport_int.h"
 #include "minivmm/util.h"
 
-double exitreport_pct(uint64_t part, uint64_t whole)
+static double pct(uint64_t part, uint64_t whole)
 {
     return whole ? (double)part * 100.0 / (double)whole : 0.0;
 }
@@ -46,8 +46,8 @@ static const char *dir_name(uint8_t dir)
 static void tally_cells(const struct exitreport *r, const struct tally *t, struct out_cell *c)
 {
     c[0] = out_u(t->n);
-    c[1] = out_d(exitreport_pct(t->n, r->total.n));
-    c[2] = out_d(exitreport_pct(t->ns, r->total.ns));
+    c[1] = out_d(pct(t->n, r->total.n));
+    c[2] = out_d(pct(t->ns, r->total.ns));
     c[3] = out_u(t->ns);
     if (t->n) {
         c[4] = out_u(t->min);
