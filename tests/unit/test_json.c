@@ -186,20 +186,24 @@ START_TEST(json_str_ascii)
 }
 END_TEST
 
-/* json_fput_str writes what json_str does, byte for byte, for every byte value and flag. */
+/* json_fput_str writes what json_str does, byte for byte, for every byte value and flag (one
+ * test, not a loop test: 510 forks cost ~50 s under the sanitizers). */
 START_TEST(json_fput_same)
 {
-    unsigned flags = (unsigned)_i & 1;
-    unsigned char c = (unsigned char)(_i >> 1);
-    char in[4] = {'a', (char)c, 'z', '\0'};
-    char want[32], got[32] = {0};
-    size_t n = 0;
-    json_str(want, sizeof(want), &n, in, flags);
-    FILE *f = fmemopen(got, sizeof(got), "w");
-    ck_assert_ptr_nonnull(f);
-    json_fput_str(f, in, flags);
-    fclose(f);
-    ck_assert_str_eq(got, want);
+    for (unsigned i = 2; i < 512; i++) {
+        unsigned flags = i & 1;
+        unsigned char c = (unsigned char)(i >> 1);
+        char in[4] = {'a', (char)c, 'z', '\0'};
+        char want[32], got[32] = {0};
+        size_t n = 0;
+        json_str(want, sizeof(want), &n, in, flags);
+        FILE *f = fmemopen(got, sizeof(got), "w");
+        ck_assert_ptr_nonnull(f);
+        json_fput_str(f, in, flags);
+        fclose(f);
+        ck_assert_msg(strcmp(got, want) == 0, "byte 0x%02x flags %u: '%s' vs '%s'", c, flags, got,
+                      want);
+    }
 }
 END_TEST
 
@@ -216,7 +220,7 @@ static Suite *suite(void)
     tc = tcase_create("writer");
     tcase_add_test(tc, json_str_escapes);
     tcase_add_test(tc, json_str_ascii);
-    tcase_add_loop_test(tc, json_fput_same, 2, 512); /* bytes 1..255, both flags */
+    tcase_add_test(tc, json_fput_same);
     suite_add_tcase(s, tc);
     return s;
 }
