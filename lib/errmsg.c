@@ -1,5 +1,5 @@
 /*
- * errmsg.c: one-line error messages into a caller's buffer.
+ * errmsg.c: one-line error messages into a caller's buffer, and printed on stderr.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,13 +29,16 @@ int errmsg_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
     return ret;
 }
 
-int errmsg_print(const char *fmt, ...)
+int errmsg_print(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("minivmm: ", stderr);
+    if (cmd)
+        fprintf(stderr, "minivmm %s: ", cmd);
+    else
+        fputs("minivmm: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    return ERRMSG_STATUS;
+    return 1;
 }

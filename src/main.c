@@ -10,14 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apisock.h"
 #include "bench.h"
 #include "cmdline.h"
 #include "ctl.h"
-#include "exitreport.h"
+#include "exits.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 #include "nicopt.h"
 #include "run.h"
+#include "minivmm/util.h"
 #include "vm.h"
 
 
@@ -92,18 +95,6 @@ static void usage(FILE *f)
 #undef PARAM
 }
 
-static int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int errorf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("minivmm: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return VM_STATUS_ERROR;
-}
-
 enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_STATS_INTERVAL,
        OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK };
 
@@ -142,12 +133,12 @@ static int parse_run(int argc, char **argv, struct run_config *o)
             if (r == 0 && (o->mem & 0xfff))
                 r = -EINVAL;
             if (r)
-                return errorf("-m/--memory: '%s' is not a size between 16M and 1T in whole "
+                return errmsg_print(NULL, "-m/--memory: '%s' is not a size between 16M and 1T in whole "
                               "4 KiB pages (e.g. 128M, 2G)", optarg);
             break;
         case 'c':
             if (cmdline_parse_uint(optarg, 1, VM_MAX_CPUS, &o->cpus))
-                return errorf("-c/--cpus: '%s' is not a number between 1 and %d", optarg,
+                return errmsg_print(NULL, "-c/--cpus: '%s' is not a number between 1 and %d", optarg,
                               VM_MAX_CPUS);
             break;
         case OPT_CMDLINE:
@@ -159,7 +150,7 @@ static int parse_run(int argc, char **argv, struct run_config *o)
             else if (strcmp(optarg, "kernel") == 0)
                 o->irqchip = KVM_IRQCHIP_KERNEL;
             else
-                return errorf("--irqchip: '%s' is not split or kernel", optarg);
+                return errmsg_print(NULL, "--irqchip: '%s' is not split or kernel", optarg);
             break;
         case OPT_EXIT_LOG:
             o->exit_log = optarg;
@@ -173,20 +164,20 @@ static int parse_run(int argc, char **argv, struct run_config *o)
             else if (strcmp(optarg, "ioeventfd") == 0)
                 o->bench_device = BENCHDEV_IOEVENTFD;
             else
-                return errorf("--bench-device: '%s' is not ioeventfd", optarg);
+                return errmsg_print(NULL, "--bench-device: '%s' is not ioeventfd", optarg);
             break;
         case OPT_STATS_INTERVAL: {
             char *end;
             o->stats_interval = strtod(optarg, &end);
             if (end == optarg || *end || !(o->stats_interval >= 0.001) ||
                 o->stats_interval > 86400)
-                return errorf("--exit-stats-interval: '%s' is not a number of seconds between "
+                return errmsg_print(NULL, "--exit-stats-interval: '%s' is not a number of seconds between "
                               "0.001 and 86400", optarg);
             break;
         }
         case OPT_NIC:
             if (o->nnics == MEMMAP_VIRTIO_MAX)
-                return errorf("--nic: at most %d NICs", MEMMAP_VIRTIO_MAX);
+                return errmsg_print(NULL, "--nic: at most %d NICs", MEMMAP_VIRTIO_MAX);
             o->nics[o->nnics++] = optarg;
             break;
         case OPT_API_SOCK:
@@ -199,23 +190,23 @@ static int parse_run(int argc, char **argv, struct run_config *o)
             usage(stdout);
             exit(0);
         case ':':
-            return errorf("option '%s' needs a value (see minivmm --help)", argv[optind - 1]);
+            return errmsg_print(NULL, "option '%s' needs a value (see minivmm --help)", argv[optind - 1]);
         default:
-            return errorf("unknown option '%s' (see minivmm --help)", argv[optind - 1]);
+            return errmsg_print(NULL, "unknown option '%s' (see minivmm --help)", argv[optind - 1]);
         }
     }
     if (!o->kernel)
-        return errorf("run: no kernel given (-k FILE; e.g. -k build/guest/kernel.elf)");
+        return errmsg_print(NULL, "run: no kernel given (-k FILE; e.g. -k build/guest/kernel.elf)");
     /* Words after `--` (getopt stops there) go to the guest; any other word is a mistake. */
     if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
-        return errorf("run: unexpected argument '%s' (guest words go after `--`)",
+        return errmsg_print(NULL, "run: unexpected argument '%s' (guest words go after `--`)",
                       argv[optind]);
     r = cmdline_build(o->bootargs, sizeof(o->bootargs), o->cmdline, argv + optind,
                       argc - optind);
     if (r == -E2BIG)
-        return errorf("guest command line longer than %d bytes", MEMMAP_CMDLINE_MAX - 1);
+        return errmsg_print(NULL, "guest command line longer than %d bytes", MEMMAP_CMDLINE_MAX - 1);
     if (r < 0)
-        return errorf("guest command line has an empty word or a control character");
+        return errmsg_print(NULL, "guest command line has an empty word or a control character");
     return 0;
 }
 
@@ -224,42 +215,41 @@ static int cmd_run(int argc, char **argv)
     static struct run_config cfg;
     if (parse_run(argc, argv, &cfg))
         return VM_STATUS_ERROR;
+    cfg.api_ops = &apisock_run_service; /* cmd/ctl/ */
     return run_vm(&cfg);
 }
 
 
-/* ---- minivmm exits ---- */
+/* ---- the commands ---- */
 
 static int cmd_exits(int argc, char **argv)
 {
-    struct exitreport_opts o;
-    struct exitreport *r;
-    char err[512];
-    int ret;
-
-    ret = exitreport_parse_args(argc, argv, &o, err, sizeof(err));
-    if (ret == 1) {
-        usage(stdout);
-        return 0;
-    }
-    if (ret)
-        return errorf("%s", err);
-    if (exitreport_build(&r, &o, err, sizeof(err)))
-        return errorf("%s", err);
-    const struct exitlog_info *info = exitreport_info(r);
-    if (info->truncated)
-        fprintf(stderr,
-                "minivmm: %s: last record truncated at offset %" PRIu64
-                " (the run did not finish writing); using the %" PRIu64 " records before it\n",
-                o.path, info->trunc_offset, info->nrecords);
-    int status = 0;
-    if (o.plot && exitreport_plot(r, o.plot, NULL, err, sizeof(err)))
-        status = errorf("%s", err);
-    else if ((ret = exitreport_print(r, stdout)))
-        status = errorf("exits: cannot write the report: %s", strerror(-ret));
-    exitreport_free(r);
-    return status;
+    return exits_main(argc, argv, usage);
 }
+
+static int cmd_help(int argc, char **argv)
+{
+    usage(stdout);
+    return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    printf("minivmm %s (guest ABI %d)\n", MINIVMM_VERSION, MINIVMM_ABI_VERSION);
+    return 0;
+}
+
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* argv[0] is the command's name; returns the status */
+} commands[] = {
+    {"run", cmd_run},      /* src/run.c */
+    {"exits", cmd_exits},  /* cmd/exits/ */
+    {"bench", bench_main}, /* cmd/bench/ */
+    {"ctl", ctl_main},     /* cmd/ctl/ */
+    {"help", cmd_help},       {"--help", cmd_help},       {"-h", cmd_help},
+    {"version", cmd_version}, {"--version", cmd_version}, {"-V", cmd_version},
+};
 
 int main(int argc, char **argv)
 {
@@ -267,23 +257,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return VM_STATUS_ERROR;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "exits") == 0)
-        return cmd_exits(argc - 1, argv + 1);
-    if (strcmp(cmd, "bench") == 0)
-        return bench_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "ctl") == 0)
-        return ctl_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
-        strcmp(cmd, "-V") == 0) {
-        printf("minivmm %s (guest ABI %d)\n", MINIVMM_VERSION, MINIVMM_ABI_VERSION);
-        return 0;
-    }
-    return errorf("unknown command '%s' (see minivmm --help)", cmd);
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    return errmsg_print(NULL, "unknown command '%s' (see minivmm --help)", argv[1]);
 }

@@ -17,7 +17,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "apisock.h"
 #include "benchdev.h"
 #include "board.h"
 #include "console.h"
@@ -132,14 +131,13 @@ int run_vm(const struct run_config *cfg)
     static char fdt[MEMMAP_FDT_MAX];
     struct elf_image img;
     struct nics *nics = NULL;
-    struct apisock *api = NULL;
-    struct apisock_vm api_vm = {0};
+    void *api = NULL;
     sigset_t sigs;
     int sig_fd = -1;
 
     struct vm *vm = calloc(1, sizeof(*vm));
     if (!vm)
-        return errmsg_print("out of memory");
+        return errmsg_print(NULL, "out of memory");
     vm->quiet = o.quiet;
     vm->ncpus = 0;
     vm->stop_fd = -1;
@@ -283,8 +281,7 @@ int run_vm(const struct run_config *cfg)
 
     /* 9. The control socket (served once the vCPUs run), the console, then the vCPUs. */
     if (o.api_sock) {
-        api_vm = (struct apisock_vm){.vm = vm, .nics = nics};
-        ret = apisock_create(&api, o.api_sock, &apisock_vm_ops, &api_vm, err, sizeof(err));
+        ret = o.api_ops->create(&api, o.api_sock, vm, nics, err, sizeof(err));
         if (ret)
             goto err_print_vcpus;
     }
@@ -302,7 +299,7 @@ int run_vm(const struct run_config *cfg)
             break;
         }
     }
-    if (api && (ret = apisock_start(api))) {
+    if (api && (ret = o.api_ops->start(api))) {
         fprintf(stderr, "minivmm: --api-sock: cannot start its thread: %s\n", strerror(-ret));
         vm_stop(vm, VM_STATUS_ERROR);
     }
@@ -312,7 +309,8 @@ int run_vm(const struct run_config *cfg)
     uint64_t wall = now_ns() - vm->t0_ns;
 
     /* 11. Tear down in reverse; the control socket first, as its commands kick the vCPUs. */
-    apisock_destroy(api);
+    if (api)
+        o.api_ops->destroy(api);
     api = NULL;
     vm_kick_vcpus(vm);
     for (unsigned i = 0; i < vm->ncpus; i++)
@@ -327,15 +325,16 @@ int run_vm(const struct run_config *cfg)
     ret = exitlog_close(vm->log);
     vm->log = NULL;
     if (ret && status == 0)
-        status = errmsg_print("--exit-log: %s: write failed: %s", o.exit_log, strerror(-ret));
+        status = errmsg_print(NULL, "--exit-log: %s: write failed: %s", o.exit_log, strerror(-ret));
     else if (ret)
-        errmsg_print("--exit-log: %s: write failed: %s", o.exit_log, strerror(-ret));
+        errmsg_print(NULL, "--exit-log: %s: write failed: %s", o.exit_log, strerror(-ret));
     goto out_vcpus;
 
 err_print_vcpus:
-    errmsg_print("%s", err);
+    errmsg_print(NULL, "%s", err);
 out_vcpus:
-    apisock_destroy(api);
+    if (api)
+        o.api_ops->destroy(api);
     for (unsigned i = 0; i < vm->ncpus; i++)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);
@@ -346,37 +345,37 @@ out_vcpus:
         close(vm->stop_fd);
     goto out_log;
 err_print_log:
-    errmsg_print("%s", err);
+    errmsg_print(NULL, "%s", err);
 out_log:
     exitlog_close(vm->log);
     goto out_uart;
 err_print_uart:
-    errmsg_print("%s", err);
+    errmsg_print(NULL, "%s", err);
 out_uart:
     /* The per-VF counters, once the guest ran. */
     ret = nic_destroy_all(nics, o.quiet || !vm->t0_ns ? NULL : stderr);
     if (ret && status == 0)
-        status = errmsg_print("--nic: a capture failed to write");
+        status = errmsg_print(NULL, "--nic: a capture failed to write");
     benchdev_destroy(vm->bench, o.quiet ? NULL : stderr);
     destroy_board(vm);
     goto out_mem;
 err_print_mem:
-    errmsg_print("%s", err);
+    errmsg_print(NULL, "%s", err);
 out_mem:
     gmem_destroy(&vm->gm);
     goto out_irq;
 err_print_irq:
-    errmsg_print("%s", err);
+    errmsg_print(NULL, "%s", err);
 out_irq:
     irqchip_destroy(&vm->ic);
     goto out_kvm;
 err_print_kvm:
-    errmsg_print("%s", err);
+    errmsg_print(NULL, "%s", err);
 out_kvm:
     kvm_close(&vm->kvm);
     goto out_free;
 err_print:
-    errmsg_print("%s", err);
+    errmsg_print(NULL, "%s", err);
 out_free:
     free(vm);
     return status;

@@ -6,11 +6,26 @@
 #define MINIVMM_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "benchdev.h"
 #include "kvm.h"
 #include "minivmm/memmap.h"
+
+struct vm;
+struct nics;
+
+/* The control socket of --api-sock, as `minivmm run` sees it: created before the vCPUs start,
+ * started once they run, destroyed first at teardown (its commands kick the vCPUs). It lives
+ * with `minivmm ctl` (cmd/ctl/apisock_vm.c); main.c passes it in, so the VMM does not depend
+ * on the subcommands. */
+struct run_service_ops {
+    int (*create)(void **out, const char *path, struct vm *vm, struct nics *nics, char *err,
+                  size_t errlen);
+    int (*start)(void *svc);
+    void (*destroy)(void *svc); /* NULL svc is ignored */
+};
 
 struct run_config {
     const char *kernel;
@@ -26,6 +41,7 @@ struct run_config {
     const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
     unsigned nnics;
     const char *api_sock; /* --api-sock PATH: the control socket */
+    const struct run_service_ops *api_ops; /* required with api_sock */
     char bootargs[MEMMAP_CMDLINE_MAX]; /* --cmdline and the words after `--` */
 };
 

@@ -14,10 +14,9 @@ void errmsg_set(char *err, size_t errlen, const char *fmt, ...)
 int errmsg_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The exit status of a command that failed on bad input or an error (VM_STATUS_ERROR). */
-#define ERRMSG_STATUS 1
-/* Prints "minivmm: <message>" and a newline on stderr; returns ERRMSG_STATUS, for
- * `return errmsg_print(...)` in the subcommands. */
-int errmsg_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "minivmm: <message>" (cmd NULL) or "minivmm CMD: <message>" and a newline on stderr;
+ * returns 1, the exit status of bad input and VMM errors (VM_STATUS_ERROR), for
+ * `return errmsg_print(NULL, "...")` in main.c and the subcommands (cmd/). */
+int errmsg_print(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,5 +1,5 @@
 #!/bin/sh
-# ctl.sh: the control socket end to end (src/apisock.c, src/ctl.c): `minivmm run --api-sock`
+# ctl.sh: the control socket end to end (cmd/ctl/apisock*.c, cmd/ctl/ctl.c): `minivmm run --api-sock`
 # with two VFs under net.echo; `minivmm ctl` lists the VFs, sets a VLAN, pauses and resumes;
 # garbage, a 100 KiB line, an unknown command and a bad VF get errors while the VMM keeps
 # serving; pause parks both vCPUs; the socket is 0600; link state set at run time reaches the guest; `stop` ends the

@@ -1,6 +1,6 @@
 /*
- * test_apisock.c: unit tests of the control socket (src/apisock.c): the strict JSON reader
- * (tables of good and bad requests), line framing (oversized lines discarded up to their
+ * test_apisock.c: unit tests of the control socket (cmd/ctl/apisock*.c; its JSON reader has
+ * test_json.c): line framing (oversized lines discarded up to their
  * newline, one error each), command dispatch against fake VM ops (vf list / vf set / pause /
  * resume / stop / status, bad VF numbers, wrong types), random bytes never crash the reader or
  * the dispatcher, and the server end to end on a socket (mode 0600, stale socket replaced, a
@@ -20,135 +20,8 @@
 #include "ck_loop.h"
 #include "minivmm/util.h"
 
-/* ---- The reader ---- */
-
-static struct apisock_json j;
+static struct json j;
 static char err[256];
-
-static int parse(const char *s)
-{
-    return apisock_json_parse(s, strlen(s), false, &j, err, sizeof(err));
-}
-
-static const char *const goods[] = {
-    "{}",
-    " {\"cmd\":\"status\"} ",
-    "{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"10\"}\r",
-    "{\"a\":-9223372036854775808,\"b\":9223372036854775807,\"c\":0,\"d\":-0}",
-    "{\"t\":true,\"f\":false}",
-    "{\"e\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
-    "{\"u\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
-    "\t\n{ \"k\" : \"v\" , \"n\" : 1 }\n",
-};
-
-START_TEST(json_good)
-{
-    ck_assert_msg(parse(goods[_i]) == 0, "'%s': %s", goods[_i], err);
-}
-END_TEST
-
-static const struct {
-    const char *s;
-    const char *err; /* substring */
-} bads[] = {
-    {"", "expected an object"},
-    {"[]", "expected an object"},
-    {"{", "expected a member name"},
-    {"{\"a\":1", "expected ',' or '}'"},
-    {"{\"a\":1,}", "expected a member name"},
-    {"{\"a\" 1}", "expected ':'"},
-    {"{\"a\":1}x", "trailing bytes"},
-    {"{\"a\":1}{}", "trailing bytes"},
-    {"{\"a\":null}", "null is not allowed"},
-    {"{\"a\":{}}", "nested objects"},
-    {"{\"a\":[]}", "arrays are not allowed"},
-    {"{\"a\":1.5}", "integers"},
-    {"{\"a\":1e3}", "integers"},
-    {"{\"a\":01}", "leading zero"},
-    {"{\"a\":-}", "bad number"},
-    {"{\"a\":9223372036854775808}", "out of range"},
-    {"{\"a\":-9223372036854775809}", "out of range"},
-    {"{\"a\":tru}", "bad literal"},
-    {"{\"a\":\"x}", "unterminated string"},
-    {"{\"a\":\"x\ty\"}", "control character"},
-    {"{\"a\":\"\\x\"}", "bad escape"},
-    {"{\"a\":\"\\u12\"}", "\\u escape"},
-    {"{\"a\":\"\\u0000\"}", "\\u0000"},
-    {"{\"a\":\"\\ud800\"}", "lone high surrogate"},
-    {"{\"a\":\"\\udc00\"}", "lone low surrogate"},
-    {"{\"a\":\"\xc0\xaf\"}", "invalid UTF-8"},     /* overlong '/' */
-    {"{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8"}, /* encoded surrogate */
-    {"{\"a\":\"\xff\"}", "invalid UTF-8"},
-    {"{\"a\":1,\"a\":2}", "duplicate"},
-    {"{'a':1}", "expected a member name"},
-    {"{\"a\":+1}", "expected a value"},
-};
-
-START_TEST(json_bad)
-{
-    ck_assert_msg(parse(bads[_i].s) == -EINVAL, "'%s' parsed", bads[_i].s);
-    ck_assert_msg(strstr(err, bads[_i].err), "'%s': error '%s', want '%s'", bads[_i].s, err,
-                  bads[_i].err);
-    ck_assert_msg(strncmp(err, "bad JSON at byte ", 17) == 0, "'%s'", err);
-}
-END_TEST
-
-START_TEST(json_values)
-{
-    ck_assert_int_eq(parse("{\"s\":\"a\\u00e9\\ud83d\\ude00\",\"n\":-42,\"b\":true}"), 0);
-    ck_assert_uint_eq(j.n, 3);
-    const struct apisock_json_member *m = apisock_json_get(&j, "s");
-    ck_assert_int_eq(m->type, APISOCK_JSON_STRING);
-    ck_assert_str_eq(m->str, "a\xc3\xa9\xf0\x9f\x98\x80");
-    m = apisock_json_get(&j, "n");
-    ck_assert_int_eq(m->type, APISOCK_JSON_INT);
-    ck_assert_int_eq(m->num, -42);
-    m = apisock_json_get(&j, "b");
-    ck_assert_int_eq(m->type, APISOCK_JSON_BOOL);
-    ck_assert(m->b);
-    ck_assert_ptr_null(apisock_json_get(&j, "x"));
-    /* An embedded NUL is a control character, not the end of the line. */
-    ck_assert_int_eq(apisock_json_parse("{\"a\":\"x\0\"}", 9, false, &j, err, sizeof(err)),
-                     -EINVAL);
-}
-END_TEST
-
-START_TEST(json_arrays)
-{
-    static struct apisock_json e;
-    const char *s = "{\"ok\":true,\"vfs\":[{\"vf\":0},{\"vf\":1,\"mac\":\"x\"}]}";
-    ck_assert_int_eq(apisock_json_parse(s, strlen(s), true, &j, err, sizeof(err)), 0);
-    const struct apisock_json_member *a = apisock_json_get(&j, "vfs");
-    ck_assert_int_eq(a->type, APISOCK_JSON_ARRAY);
-    size_t pos = 0;
-    ck_assert_int_eq(apisock_json_array_next(a, &pos, &e, err, sizeof(err)), 1);
-    ck_assert_int_eq(apisock_json_get(&e, "vf")->num, 0);
-    ck_assert_int_eq(apisock_json_array_next(a, &pos, &e, err, sizeof(err)), 1);
-    ck_assert_str_eq(apisock_json_get(&e, "mac")->str, "x");
-    ck_assert_int_eq(apisock_json_array_next(a, &pos, &e, err, sizeof(err)), 0);
-    const char *bad[] = {"{\"a\":[1]}", "{\"a\":[{}}", "{\"a\":[[]]}", "{\"a\":[{\"b\":[]}]}",
-                         "{\"a\":[{},]}"};
-    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-        ck_assert_msg(apisock_json_parse(bad[i], strlen(bad[i]), true, &j, err, sizeof(err)),
-                      "'%s' parsed", bad[i]);
-}
-END_TEST
-
-START_TEST(json_str_escapes)
-{
-    char buf[64];
-    size_t n = 0;
-    apisock_json_str(buf, sizeof(buf), &n, "a\"b\\c\nd\x01");
-    ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\u000ad\\u0001\"");
-    ck_assert_uint_eq(n, strlen(buf));
-    /* Too small: truncated, NUL-terminated, and n says how much was needed. */
-    char small[4];
-    n = 0;
-    apisock_json_str(small, sizeof(small), &n, "abcdef");
-    ck_assert_uint_eq(n, 8);
-    ck_assert_uint_eq(strlen(small), 3);
-}
-END_TEST
 
 /* ---- Lines ---- */
 
@@ -316,12 +189,12 @@ static void setup(void)
 /* Runs one request; the reply must be one line that our reader accepts. */
 static const char *req(const char *s)
 {
-    static struct apisock_json r;
+    static struct json r;
     size_t n = apisock_handle(&fake_ops, &fk, s, strlen(s), reply, sizeof(reply));
     ck_assert_uint_eq(n, strlen(reply));
     ck_assert_msg(n > 0 && reply[n - 1] == '\n' && !memchr(reply, '\n', n - 1), "'%s'", reply);
-    ck_assert_msg(apisock_json_parse(reply, n - 1, true, &r, err, sizeof(err)) == 0,
-                  "reply '%s': %s", reply, err);
+    ck_assert_msg(json_parse(reply, n - 1, true, &r, err, sizeof(err)) == 0, "reply '%s': %s",
+                  reply, err);
     return reply;
 }
 
@@ -442,7 +315,7 @@ START_TEST(fuzz_random)
             n = (size_t)rand() % (n + 1);
         }
         /* The parse result does not matter; not crashing (ASan, UBSan) and one line back do. */
-        apisock_json_parse(buf, n, (it & 1) != 0, &j, err, sizeof(err));
+        json_parse(buf, n, (it & 1) != 0, &j, err, sizeof(err));
         size_t r = apisock_handle(&fake_ops, &fk, buf, n, reply, sizeof(reply));
         LOOP_ASSERT_MSG(r > 0 && reply[r - 1] == '\n', "round %d", it);
     }
@@ -579,14 +452,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("apisock");
-    TCase *tc = tcase_create("json");
-    tcase_add_loop_test(tc, json_good, 0, ARRAY_SIZE(goods));
-    tcase_add_loop_test(tc, json_bad, 0, ARRAY_SIZE(bads));
-    tcase_add_test(tc, json_values);
-    tcase_add_test(tc, json_arrays);
-    tcase_add_test(tc, json_str_escapes);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("lines");
+    TCase *tc = tcase_create("lines");
     tcase_add_test(tc, lines_split);
     tcase_add_test(tc, lines_oversized);
     suite_add_tcase(s, tc);

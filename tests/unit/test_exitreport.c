@@ -1,5 +1,5 @@
 /*
- * test_exitreport.c: unit tests of `minivmm exits`' full report (exitreport.c): argument and
+ * test_exitreport.c: unit tests of `minivmm exits`' full report (cmd/exits/exitreport*.c): argument and
  * value parsing, percentile math, each filter, timeline buckets, boot phases, the CSV and JSON
  * output (JSON checked by a small validating parser), KVM's counts beside ours and the note
  * where they disagree, truncated logs, and the gnuplot PNG.

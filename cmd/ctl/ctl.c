@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "apisock.h"
 #include "cmdline.h"
 #include "ctl.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/util.h"
 
 const char *const ctl_help =
@@ -31,18 +31,6 @@ const char *const ctl_help =
     "  status                  running/paused, vCPUs, uptime\n"
     "  --json                  print the server's reply as it came (one JSON object)\n";
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("minivmm ctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
-}
-
 /* The request for the command words, or 1 after a message. */
 static int build_request(char **w, int n, char *req, size_t size)
 {
@@ -54,19 +42,20 @@ static int build_request(char **w, int n, char *req, size_t size)
     }
     if (n >= 2 && strcmp(w[0], "vf") == 0 && strcmp(w[1], "set") == 0) {
         if (n < 5 || (n - 3) % 2)
-            return fail("usage: vf set N KEY VALUE [KEY VALUE...]");
+            return errmsg_print("ctl", "usage: vf set N KEY VALUE [KEY VALUE...]");
         if (cmdline_parse_uint(w[2], 0, 0x7fffffff, &vf))
-            return fail("vf set: '%s' is not a VF number", w[2]);
+            return errmsg_print("ctl", "vf set: '%s' is not a VF number", w[2]);
         k = (size_t)snprintf(req, size, "{\"cmd\":\"vf set\",\"vf\":%u", vf);
         for (int i = 3; i + 1 < n; i += 2) {
             for (int h = 0; h < 2; h++) {
                 if (k + 4 >= size)
                     break;
                 req[k++] = h ? ':' : ',';
-                apisock_json_str(req, size, &k, w[i + h]);
+                json_str(req, size, &k, w[i + h], 0);
             }
             if (k + 4 >= size)
-                return fail("vf set: request longer than %d bytes", APISOCK_MAX_LINE);
+                return errmsg_print("ctl", "vf set: request longer than %d bytes",
+                                    APISOCK_MAX_LINE);
         }
         snprintf(req + k, size - k, "}\n");
         return 0;
@@ -77,37 +66,38 @@ static int build_request(char **w, int n, char *req, size_t size)
             snprintf(req, size, "{\"cmd\":\"%s\"}\n", simple[i]);
             return 0;
         }
-    return fail("unknown command '%s' (vf list, vf set, pause, resume, stop, status; see "
-                "minivmm ctl --help)",
-                w[0]);
+    return errmsg_print("ctl",
+                        "unknown command '%s' (vf list, vf set, pause, resume, stop, status; see "
+                        "minivmm ctl --help)",
+                        w[0]);
 }
 
-static int64_t num(const struct apisock_json *o, const char *key)
+static int64_t num(const struct json *o, const char *key)
 {
-    const struct apisock_json_member *m = apisock_json_get(o, key);
-    return m && m->type == APISOCK_JSON_INT ? m->num : 0;
+    const struct json_member *m = json_get(o, key);
+    return m && m->type == JSON_INT ? m->num : 0;
 }
 
-static const char *onoff(const struct apisock_json *o, const char *key)
+static const char *onoff(const struct json *o, const char *key)
 {
-    const struct apisock_json_member *m = apisock_json_get(o, key);
-    return m && m->type == APISOCK_JSON_BOOL && m->b ? "on" : "off";
+    const struct json_member *m = json_get(o, key);
+    return m && m->type == JSON_BOOL && m->b ? "on" : "off";
 }
 
-static const char *str(const struct apisock_json *o, const char *key)
+static const char *str(const struct json *o, const char *key)
 {
-    const struct apisock_json_member *m = apisock_json_get(o, key);
-    return m && m->type == APISOCK_JSON_STRING ? m->str : "?";
+    const struct json_member *m = json_get(o, key);
+    return m && m->type == JSON_STRING ? m->str : "?";
 }
 
 /* Non-zero drops by reason: " (spoof 3, vlan 1)". */
-static void drops(const struct apisock_json *o, const char *prefix)
+static void drops(const struct json *o, const char *prefix)
 {
     bool any = false;
     size_t pl = strlen(prefix);
     for (unsigned i = 0; i < o->n; i++) {
-        const struct apisock_json_member *m = &o->m[i];
-        if (strncmp(m->key, prefix, pl) != 0 || m->type != APISOCK_JSON_INT || !m->num)
+        const struct json_member *m = &o->m[i];
+        if (strncmp(m->key, prefix, pl) != 0 || m->type != JSON_INT || !m->num)
             continue;
         printf("%s%s %" PRId64, any ? ", " : " (", m->key + pl, m->num);
         any = true;
@@ -116,16 +106,16 @@ static void drops(const struct apisock_json *o, const char *prefix)
         printf(")");
 }
 
-static int print_vf_list(const struct apisock_json *reply)
+static int print_vf_list(const struct json *reply)
 {
-    static struct apisock_json v;
-    const struct apisock_json_member *arr = apisock_json_get(reply, "vfs");
+    static struct json v;
+    const struct json_member *arr = json_get(reply, "vfs");
     char err[160];
     size_t pos = 0;
     int r;
-    if (!arr || arr->type != APISOCK_JSON_ARRAY)
-        return fail("vf list: the reply has no \"vfs\" array");
-    while ((r = apisock_json_array_next(arr, &pos, &v, err, sizeof(err))) == 1) {
+    if (!arr || arr->type != JSON_ARRAY)
+        return errmsg_print("ctl", "vf list: the reply has no \"vfs\" array");
+    while ((r = json_array_next(arr, &pos, &v, err, sizeof(err))) == 1) {
         printf("vf %-5" PRId64 " link/ether %s", num(&v, "vf"), str(&v, "mac"));
         if (num(&v, "vlan"))
             printf(", vlan %" PRId64, num(&v, "vlan"));
@@ -145,7 +135,7 @@ static int print_vf_list(const struct apisock_json *reply)
                    num(&v, "rate_wait_us"));
         printf("\n");
     }
-    return r < 0 ? fail("vf list: bad reply: %s", err) : 0;
+    return r < 0 ? errmsg_print("ctl", "vf list: bad reply: %s", err) : 0;
 }
 
 /* Reads one line (newline excluded) into buf. 0, or 1 after a message. */
@@ -159,14 +149,14 @@ static int read_line(int fd, const char *path, char *buf, size_t size, size_t *l
             return 0;
         }
         if (n == size)
-            return fail("%s: reply longer than %zu bytes", path, size);
+            return errmsg_print("ctl", "%s: reply longer than %zu bytes", path, size);
         ssize_t r = read(fd, buf + n, size - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return fail("%s: read failed: %s", path, strerror(errno));
+            return errmsg_print("ctl", "%s: read failed: %s", path, strerror(errno));
         if (r == 0)
-            return fail("%s: the VMM closed the connection without a reply", path);
+            return errmsg_print("ctl", "%s: the VMM closed the connection without a reply", path);
         n += (size_t)r;
     }
 }
@@ -174,7 +164,7 @@ static int read_line(int fd, const char *path, char *buf, size_t size, size_t *l
 int ctl_main(int argc, char **argv)
 {
     static char req[APISOCK_MAX_LINE + 2], buf[APISOCK_MAX_REPLY];
-    static struct apisock_json reply;
+    static struct json reply;
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     char *words[64];
     const char *path = NULL;
@@ -194,31 +184,33 @@ int ctl_main(int argc, char **argv)
         } else if (nw < (int)(ARRAY_SIZE(words))) {
             words[nw++] = argv[i];
         } else {
-            return fail("too many words");
+            return errmsg_print("ctl", "too many words");
         }
     }
     if (!path || !nw)
-        return fail("usage: minivmm ctl [--json] PATH COMMAND... (see minivmm ctl --help)");
+        return errmsg_print("ctl",
+                            "usage: minivmm ctl [--json] PATH COMMAND... (see minivmm ctl --help)");
     if (build_request(words, nw, req, sizeof(req)))
         return 1;
     if (strlen(path) >= sizeof(a.sun_path))
-        return fail("%s: a socket path is at most %zu bytes", path, sizeof(a.sun_path) - 1);
+        return errmsg_print("ctl", "%s: a socket path is at most %zu bytes", path,
+                            sizeof(a.sun_path) - 1);
     memcpy(a.sun_path, path, strlen(path) + 1);
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return fail("socket: %s", strerror(errno));
+        return errmsg_print("ctl", "socket: %s", strerror(errno));
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
         int e = errno;
         close(fd);
-        return fail("cannot connect to %s: %s%s", path, strerror(e),
-                    e == ECONNREFUSED || e == ENOENT ? " (is `minivmm run --api-sock` running?)"
-                                                     : "");
+        return errmsg_print(
+            "ctl", "cannot connect to %s: %s%s", path, strerror(e),
+            e == ECONNREFUSED || e == ENOENT ? " (is `minivmm run --api-sock` running?)" : "");
     }
     size_t rl = strlen(req);
     if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl) {
         close(fd);
-        return fail("%s: write failed: %s", path, strerror(errno));
+        return errmsg_print("ctl", "%s: write failed: %s", path, strerror(errno));
     }
     int status = read_line(fd, path, buf, sizeof(buf), &len);
     if (status) {
@@ -234,15 +226,15 @@ int ctl_main(int argc, char **argv)
     }
     close(fd);
 
-    if (apisock_json_parse(buf, len, true, &reply, err, sizeof(err)))
-        return fail("%s: bad reply: %s", path, err);
-    const struct apisock_json_member *ok = apisock_json_get(&reply, "ok");
-    bool is_ok = ok && ok->type == APISOCK_JSON_BOOL && ok->b;
+    if (json_parse(buf, len, true, &reply, err, sizeof(err)))
+        return errmsg_print("ctl", "%s: bad reply: %s", path, err);
+    const struct json_member *ok = json_get(&reply, "ok");
+    bool is_ok = ok && ok->type == JSON_BOOL && ok->b;
     if (json)
         printf("%.*s\n", (int)len, buf);
     if (!is_ok) {
-        const struct apisock_json_member *e = apisock_json_get(&reply, "error");
-        return fail("%s", e && e->type == APISOCK_JSON_STRING ? e->str : "error");
+        const struct json_member *e = json_get(&reply, "error");
+        return errmsg_print("ctl", "%s", e && e->type == JSON_STRING ? e->str : "error");
     }
     if (json)
         return 0;

@@ -1,5 +1,5 @@
 /*
- * ctl.h: `minivmm ctl PATH COMMAND...`, the client of the control socket (src/apisock.h).
+ * ctl.h: `minivmm ctl PATH COMMAND...`, the client of the control socket (apisock.h).
  */
 #ifndef MINIVMM_CTL_H
 #define MINIVMM_CTL_H

@@ -1,6 +1,7 @@
 /*
- * bench.c: `minivmm bench exits` and `minivmm bench boot`, the benchmark harness (and its
- * helpers, bench.h, for `minivmm bench net` in benchnet.c and `minivmm bench io` in benchio.c).
+ * bench.c: `minivmm bench`, the benchmark harness: runs `bench exits` and `bench boot` itself
+ * and hands `bench net` to benchnet.c and `bench io` to benchio.c; the helpers they all use
+ * are in bench_common.c, the UDP sink of the QEMU runs in bench_sink.c.
  *
  * Every measurement is a child process: minivmm itself (/proc/self/exe), or a bare-KVM
  * reference program from the build tree (tools/barekvm, tools/pvhboot), or QEMU. Variants
@@ -23,32 +24,22 @@
  * failed; missed targets are reported, not failed: the figures are noisy on shared hosts
  * and the reading is a human's (docs/BENCHMARKS.md).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_common.h"
 #include "benchio.h"
 #include "benchnet.h"
-#include "kvm.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/util.h"
-
-extern char **environ;
 
 #define EXITS_TIMEOUT_MS 120000
 #define BOOT_TIMEOUT_MS 20000
@@ -58,286 +49,9 @@ extern char **environ;
 #define BOOT_TARGET_RATIO 1.3 /* minivmm / bare-KVM */
 #define BOOT_QEMU_TARGET 10.0 /* QEMU / minivmm */
 
-/*
- * Where an ioeventfd run's threads go: the child starts on main_cpu (every thread it creates
- * inherits that), and its thread named "bench-drain" (benchdev.h; barekvm names its own the
- * same) is moved to drain_cpu once it exists, before the guest's loop starts. Without this
- * the scheduler sometimes puts the drain thread beside the vCPU thread, each kick then
- * preempts the vCPU (~9 us here instead of ~0.6 us), and which of the two a run gets is
- * chance: docs/BENCHMARKS.md.
- */
-struct bench_placement {
-    int main_cpu, drain_cpu;
-};
-
-int bench_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("minivmm bench: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see minivmm bench --help)\n", stderr);
-    va_end(ap);
-    return 1;
-}
-
-int bench_option_error(int ch, char *const argv[])
-{
-    if (ch == ':')
-        return bench_usage_error("option '%s' needs a value", argv[optind - 1]);
-    return bench_usage_error("unknown option '%s'", argv[optind - 1]);
-}
-
-/* ---- paths ---- */
-
-/* dir/name into buf; a path too long for buf becomes "" (and then is not found). */
-const char *bench_join(char *buf, size_t len, const char *dir, const char *name)
-{
-    int n = snprintf(buf, len, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= len)
-        buf[0] = '\0';
-    return buf;
-}
-
-int bench_find_self(struct bench_paths *p)
-{
-    ssize_t n = readlink("/proc/self/exe", p->self, sizeof(p->self) - 1);
-    if (n <= 0) {
-        fprintf(stderr, "minivmm bench: cannot find my own executable (/proc/self/exe): %s\n",
-                strerror(errno));
-        return -1;
-    }
-    p->self[n] = '\0';
-    snprintf(p->dir, sizeof(p->dir), "%s", p->self);
-    char *slash = strrchr(p->dir, '/');
-    if (slash)
-        *slash = '\0';
-    bench_join(p->tools, sizeof(p->tools), p->dir, "tools");
-    return 0;
-}
-
-/* `what` must exist (and be executable when `exec`); the message says where it was sought. */
-int bench_need_file(const char *path, bool exec, const char *what, const char *option)
-{
-    if (access(path, exec ? X_OK : R_OK) == 0)
-        return 0;
-    fprintf(stderr,
-            "minivmm bench: %s not found at %s: %s\n"
-            "  (it is built with minivmm: run ninja in the build directory, or pass %s)\n",
-            what, path, strerror(errno), option);
-    return -1;
-}
-
 static const char *tool_path(struct bench_paths *p, const char *name)
 {
     return bench_join(p->tool, sizeof(p->tool), p->tools, name);
-}
-
-/* The first executable `name` on $PATH, or NULL. */
-const char *bench_search_path(const char *name, char *buf, size_t len)
-{
-    const char *path = getenv("PATH");
-    while (path && *path) {
-        const char *end = strchr(path, ':');
-        size_t n = end ? (size_t)(end - path) : strlen(path);
-        if (n > 0 && (size_t)snprintf(buf, len, "%.*s/%s", (int)n, path, name) < len &&
-            access(buf, X_OK) == 0)
-            return buf;
-        path = end ? end + 1 : NULL;
-    }
-    return NULL;
-}
-
-/* ---- children ---- */
-
-static void take(int fd, char *buf, size_t *len, size_t max, bool *open_)
-{
-    char scratch[4096];
-    ssize_t n;
-    if (*len < max)
-        n = read(fd, buf + *len, max - *len);
-    else
-        n = read(fd, scratch, sizeof(scratch)); /* over the cap: drain and drop */
-    if (n > 0 && *len < max)
-        *len += (size_t)n;
-    else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-        *open_ = false;
-}
-
-static void one_cpu(cpu_set_t *s, int cpu)
-{
-    CPU_ZERO(s);
-    CPU_SET(cpu, s);
-}
-
-/* Moves pid's thread called "bench-drain" to `cpu`; false while there is none. */
-static bool place_drain(pid_t pid, int cpu)
-{
-    char path[64], comm[32];
-    bool found = false;
-    struct dirent *e;
-
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return false;
-    while (!found && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, e->d_name);
-        FILE *f = fopen(path, "re");
-        if (!f)
-            continue;
-        if (fgets(comm, sizeof(comm), f) && strcmp(comm, "bench-drain\n") == 0) {
-            cpu_set_t s;
-            one_cpu(&s, cpu);
-            found = sched_setaffinity((pid_t)atoi(e->d_name), sizeof(s), &s) == 0;
-        }
-        fclose(f);
-    }
-    closedir(d);
-    return found;
-}
-
-/* The first two CPUs we may run on, for a placement; false when there is only one. */
-static bool two_cpus(struct bench_placement *pl)
-{
-    cpu_set_t s;
-    int n = 0;
-    if (sched_getaffinity(0, sizeof(s), &s) < 0)
-        return false;
-    for (int i = 0; i < CPU_SETSIZE && n < 2; i++)
-        if (CPU_ISSET(i, &s))
-            *(n++ ? &pl->drain_cpu : &pl->main_cpu) = i;
-    return n == 2;
-}
-
-/* Runs argv (argv[0] a path) with stdin from /dev/null, stdout and stderr captured; with
- * `pl`, places its threads (struct bench_placement). */
-void bench_run_child(const char *const argv[], int timeout_ms, const struct bench_placement *pl,
-                     struct bench_child *c)
-{
-    cpu_set_t saved;
-    int po[2] = {-1, -1}, pe[2] = {-1, -1};
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-
-    c->status = -1;
-    c->timed_out = false;
-    c->placed = false;
-    c->outlen = c->errlen = 0;
-    c->out[0] = c->err[0] = '\0';
-    c->ns = 0;
-    if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
-        snprintf(c->err, sizeof(c->err), "pipe: %s", strerror(errno));
-        c->errlen = strlen(c->err);
-        goto out_close;
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
-    if (pl) { /* the child inherits our affinity at spawn */
-        cpu_set_t s;
-        one_cpu(&s, pl->main_cpu);
-        if (sched_getaffinity(0, sizeof(saved), &saved) < 0 ||
-            sched_setaffinity(0, sizeof(s), &s) < 0)
-            pl = NULL;
-    }
-    uint64_t t0 = now_ns();
-    /* posix_spawn takes char *const[] for historical reasons; it does not write them. */
-    int r = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    if (pl)
-        sched_setaffinity(0, sizeof(saved), &saved);
-    posix_spawn_file_actions_destroy(&fa);
-    close(po[1]);
-    close(pe[1]);
-    po[1] = pe[1] = -1;
-    if (r != 0) {
-        snprintf(c->err, sizeof(c->err), "cannot run %s: %s", argv[0], strerror(r));
-        c->errlen = strlen(c->err);
-        goto out_close;
-    }
-    bool oo = true, eo = true;
-    uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000000u;
-    while (oo || eo) {
-        struct pollfd pf[2] = {{.fd = oo ? po[0] : -1, .events = POLLIN},
-                               {.fd = eo ? pe[0] : -1, .events = POLLIN}};
-        uint64_t t = now_ns();
-        if (t >= deadline) {
-            kill(pid, SIGKILL);
-            c->timed_out = true;
-            break;
-        }
-        if (pl && !c->placed)
-            c->placed = place_drain(pid, pl->drain_cpu);
-        int wait_ms = (int)((deadline - t) / 1000000u) + 1;
-        int n = poll(pf, 2, pl && !c->placed ? 1 : wait_ms); /* look again in 1 ms */
-        if (n < 0 && errno != EINTR)
-            break;
-        if (n <= 0)
-            continue;
-        if (pf[0].revents)
-            take(po[0], c->out, &c->outlen, BENCH_OUT_MAX, &oo);
-        if (pf[1].revents)
-            take(pe[0], c->err, &c->errlen, BENCH_ERR_MAX, &eo);
-    }
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-        ;
-    c->ns = now_ns() - t0;
-    c->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : -1;
-out_close:
-    c->out[c->outlen] = '\0';
-    c->err[c->errlen] = '\0';
-    for (int i = 0; i < 2; i++) {
-        if (po[i] >= 0)
-            close(po[i]);
-        if (pe[i] >= 0)
-            close(pe[i]);
-    }
-}
-
-void bench_print_failure(const char *what, const char *const argv[], const struct bench_child *c,
-                         const char *why)
-{
-    fprintf(stderr, "minivmm bench: %s failed: %s\n  command:", what, why);
-    for (int i = 0; argv[i]; i++)
-        fprintf(stderr, " %s", argv[i]);
-    fprintf(stderr, "\n");
-    if (c->timed_out)
-        fprintf(stderr, "  killed after the timeout\n");
-    else
-        fprintf(stderr, "  exit status %d\n", c->status);
-    /* The ends of the output are where the reason is. */
-    const char *o = c->outlen > 800 ? c->out + c->outlen - 800 : c->out;
-    const char *e = c->errlen > 800 ? c->err + c->errlen - 800 : c->err;
-    if (*o)
-        fprintf(stderr, "  --- stdout (end)\n%s\n", o);
-    if (*e)
-        fprintf(stderr, "  --- stderr (end)\n%s\n", e);
-}
-
-/* ---- statistics ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of the n finite values among v[0..n) (failed runs are NAN); NAN when none. */
-double bench_median(const double *v, size_t n)
-{
-    double s[n > 0 ? n : 1];
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == v[i])
-            s[k++] = v[i];
-    if (k == 0)
-        return __builtin_nan("");
-    qsort(s, k, sizeof(s[0]), cmp_double);
-    return k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
 }
 
 /* Median absolute deviation relative to the median, in percent. */
@@ -356,25 +70,6 @@ static double minmax(const double *v, size_t n, bool max)
         if (v[i] == v[i] && (r != r || (max ? v[i] > r : v[i] < r)))
             r = v[i];
     return r;
-}
-
-int bench_parse_count(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || *s == '-' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int bench_count_arg(const char *option, const char *s, unsigned long lo, unsigned long hi,
-                    const char *range, unsigned long *out)
-{
-    if (bench_parse_count(s, lo, hi, out))
-        return bench_usage_error("%s: '%s' is not %s", option, s, range);
-    return 0;
 }
 
 /* ---- bench exits ---- */
@@ -526,25 +221,6 @@ static double parse_result(const struct bench_child *c, const struct xmode *m, c
     return __builtin_nan("");
 }
 
-/* v with `prec` decimals (and a sign when `sign`) then `unit`, or "-" when no run gave a
- * figure. */
-const char *bench_cell(char *buf, size_t len, double v, int prec, bool sign, const char *unit)
-{
-    if (v != v)
-        snprintf(buf, len, "-");
-    else if (sign)
-        snprintf(buf, len, "%+.*f%s", prec, v, unit);
-    else
-        snprintf(buf, len, "%.*f%s", prec, v, unit);
-    return buf;
-}
-
-void bench_print_kvm(void)
-{
-    char kind[96];
-    printf("kvm: %s\n", kvm_host_kind(kind, sizeof(kind)));
-}
-
 static void print_targets(unsigned missed, unsigned unjudged)
 {
     if (missed)
@@ -653,7 +329,7 @@ static int cmd_bench_exits(int argc, char **argv)
     snprintf(logpath, sizeof(logpath), "%s/minivmm-bench-XXXXXX.log", tmp && *tmp ? tmp : "/tmp");
     logfd = mkstemps(logpath, 4);
     if (logfd < 0) {
-        fprintf(stderr, "minivmm bench: cannot create a temporary exit log: %s\n", strerror(errno));
+        errmsg_print("bench", "cannot create a temporary exit log: %s", strerror(errno));
         goto out;
     }
     close(logfd);
@@ -670,7 +346,7 @@ static int cmd_bench_exits(int argc, char **argv)
            o.iters, o.wakes, o.delta_us, o.rounds, o.rounds == 1 ? "" : "s");
     bench_print_kvm();
     struct bench_placement pl;
-    bool pin = !o.no_pin && two_cpus(&pl);
+    bool pin = !o.no_pin && bench_two_cpus(&pl);
     if (pin)
         printf("ioeventfd runs: the VM's threads on CPU %d, its drain thread alone on CPU %d\n",
                pl.main_cpu, pl.drain_cpu);

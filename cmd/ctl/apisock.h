@@ -1,6 +1,6 @@
 /*
- * apisock.h: the control socket of `minivmm run --api-sock PATH`, and the small strict JSON
- * reader that it and `minivmm ctl` (src/ctl.c) share.
+ * apisock.h: the control socket of `minivmm run --api-sock PATH`; its client is `minivmm ctl`
+ * (ctl.c), and both read JSON with lib/json.c (minivmm/json.h).
  *
  * Protocol (docs/nic.md, "Control socket"): a UNIX stream socket; the client writes one JSON
  * object per line, the server answers each with one JSON object on one line, in order:
@@ -8,6 +8,9 @@
  * and boolean members) of at most APISOCK_MAX_LINE bytes; a longer line is discarded up to its
  * newline and answered with an error. Commands: "vf list", "vf set", "pause", "resume", "stop",
  * "status". Blank lines are ignored.
+ *
+ * Files: apisock_linebuf.c (framing), apisock_cmds.c (the commands), apisock_vm.c (the
+ * commands' ops on a running VM), apisock.c (the socket and its thread).
  *
  * Threads: one server thread ("apisock") polls the listening socket and up to
  * APISOCK_MAX_CONNS connections and runs every command itself; the commands call thread-safe
@@ -20,54 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "minivmm/json.h"
 #include "nic.h"
 
-#define APISOCK_MAX_LINE 4096 /* bytes of one request, newline excluded */
+/* Bytes of one request, newline excluded: a request always fits the JSON reader's buffer. */
+#define APISOCK_MAX_LINE JSON_MAX_TEXT
 #define APISOCK_MAX_CONNS 8
 #define APISOCK_MAX_REPLY 16384
-
-/* ---- The JSON reader ---- */
-
-#define APISOCK_JSON_MAX_MEMBERS 48
-
-enum apisock_json_type {
-    APISOCK_JSON_STRING,
-    APISOCK_JSON_INT,
-    APISOCK_JSON_BOOL,
-    APISOCK_JSON_ARRAY
-};
-
-struct apisock_json_member {
-    const char *key; /* NUL-terminated, in the object's text buffer */
-    enum apisock_json_type type;
-    const char *str; /* STRING: decoded, NUL-terminated (no NUL inside: \u0000 is refused) */
-    int64_t num;     /* INT */
-    bool b;          /* BOOL */
-    const char *arr; /* ARRAY: the raw text from '[' to its ']', into the parsed input */
-    size_t arrlen;
-};
-
-struct apisock_json {
-    unsigned n;
-    struct apisock_json_member m[APISOCK_JSON_MAX_MEMBERS];
-    char text[APISOCK_MAX_LINE + 1]; /* decoded keys and strings */
-};
-
-/* Parses s[0..len) as one JSON object (RFC 8259) whose members are strings, integers (no
- * fraction or exponent, int64 range) or booleans; with allow_arrays also arrays of such flat
- * objects (replies of `vf list`; their elements are read with apisock_json_array_next()).
- * Surrounding whitespace is allowed; duplicate keys, null, nesting and trailing bytes are not.
- * 0, or -EINVAL with one line in err. */
-int apisock_json_parse(const char *s, size_t len, bool allow_arrays, struct apisock_json *o,
-                       char *err, size_t errlen);
-/* The member `key`, or NULL. */
-const struct apisock_json_member *apisock_json_get(const struct apisock_json *o, const char *key);
-/* Walks an ARRAY member: *pos starts at 0; parses the next element into *o. 1 = an element,
- * 0 = end, -EINVAL with err. */
-int apisock_json_array_next(const struct apisock_json_member *arr, size_t *pos,
-                            struct apisock_json *o, char *err, size_t errlen);
-/* Appends `s` as a JSON string (quotes and escapes) at buf + *n; never overflows. */
-void apisock_json_str(char *buf, size_t size, size_t *n, const char *s);
 
 /* ---- Lines ---- */
 
@@ -122,11 +84,15 @@ struct vm;
 int apisock_create(struct apisock **out, const char *path, const struct apisock_ops *ops,
                    void *opaque, char *err, size_t errlen);
 /* The ops of a running VM (opaque: a struct apisock_vm). */
+struct run_service_ops;
+
 struct apisock_vm {
     struct vm *vm;
     struct nics *nics;
 };
 extern const struct apisock_ops apisock_vm_ops;
+/* The server as `minivmm run --api-sock` starts it (struct run_service_ops, src/run.h). */
+extern const struct run_service_ops apisock_run_service;
 /* Starts the server thread. 0 or -errno. */
 int apisock_start(struct apisock *s);
 /* Stops the thread, closes the connections and removes the socket file. NULL is ignored. */

@@ -1,11 +1,11 @@
 /*
- * bench.h: `minivmm bench exits|boot|net|io`, the benchmark harness (bench.c, docs/BENCHMARKS.md).
- *
- * bench.c also lends its helpers to the other benchmarks (benchnet.c, benchio.c): paths next to the
- * executable, child processes with captured output and a timeout, medians, table cells.
+ * bench_common.h: the helpers every benchmark of `minivmm bench` uses (bench_common.c): paths
+ * next to the executable, child processes with captured output and a timeout, medians, option
+ * values, parsers of a run's output, table cells. bench.c (exits, boot), benchnet.c (net) and
+ * benchio.c (io) build on it and on nothing of each other's but their entry points.
  */
-#ifndef MINIVMM_BENCH_H
-#define MINIVMM_BENCH_H
+#ifndef MINIVMM_BENCH_COMMON_H
+#define MINIVMM_BENCH_COMMON_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -23,7 +23,18 @@ struct bench_paths {
     char tool[PATH_MAX]; /* scratch for one tool's path */
 };
 
-struct bench_placement; /* bench.c: where an ioeventfd run's threads go */
+/*
+ * Where an ioeventfd run's threads go: the child starts on main_cpu (every thread it creates
+ * inherits that), and its thread named "bench-drain" (benchdev.h; barekvm names its own the
+ * same) is moved to drain_cpu once it exists, before the guest's loop starts. Without this
+ * the scheduler sometimes puts the drain thread beside the vCPU thread, each kick then
+ * preempts the vCPU (~9 us here instead of ~0.6 us), and which of the two a run gets is
+ * chance: docs/BENCHMARKS.md.
+ */
+struct bench_placement {
+    int main_cpu, drain_cpu;
+};
+
 
 struct bench_child {
     int status; /* exit status; 128+N on signal N; -1 when it did not start */
@@ -34,9 +45,6 @@ struct bench_child {
     char out[BENCH_OUT_MAX + 1];
     char err[BENCH_ERR_MAX + 1];
 };
-
-/* argv[0] is "bench". Returns the exit status: 0, or 1 when a run failed or on bad usage. */
-int bench_main(int argc, char **argv);
 
 /* "minivmm bench: <message> (see minivmm bench --help)" on stderr; returns 1. */
 int bench_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -72,5 +80,18 @@ int bench_count_arg(const char *option, const char *s, unsigned long lo, unsigne
 void bench_print_kvm(void);
 /* v with `prec` decimals (and a sign when `sign`) then `unit`, or "-" for NAN. */
 const char *bench_cell(char *buf, size_t len, double v, int prec, bool sign, const char *unit);
+
+/* The first two CPUs we may run on, into pl: false when there is only one. */
+bool bench_two_cpus(struct bench_placement *pl);
+
+/* Over a run's captured output: */
+/* The first line of text starting with key, or NULL. */
+const char *bench_find_line(const char *text, const char *key);
+/* Userspace exits between the guest's xfer-start and xfer-done markers (the run summary's
+ * phase table); -1 when absent. */
+int64_t bench_xfer_exits(const struct bench_child *c);
+/* From "minivmm: nic: vf0 rx R tx T ...": T, whether a drop is listed, the ioeventfd reads (-1
+ * when not shown). 0, or -1 without the line. */
+int bench_parse_nic(const struct bench_child *c, uint64_t *tx, bool *drops, int64_t *reads);
 
 #endif

@@ -35,9 +35,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "bench_common.h"
+#include "bench_sink.h"
 #include "benchio.h"
-#include "benchnet.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/util.h"
 
 #define IO_TIMEOUT_MS 300000
@@ -127,18 +128,18 @@ static uint64_t iosum_value(const struct iosum *s)
     return ((uint64_t)s->s2 << 32) | s->s1;
 }
 
-/* ---- a UDP sink with a checksum, for QEMU's -netdev dgram (benchnet.h) ---- */
+/* ---- a UDP sink with a checksum, for QEMU's -netdev dgram (bench_sink.h) ---- */
 
 static void usink_sum(void *arg, const void *buf, size_t n)
 {
     iosum_add(arg, buf, n);
 }
 
-static int usink_start(struct benchnet_sink *s, struct iosum *sum)
+static int usink_start(struct bench_sink *s, struct iosum *sum)
 {
     /* QEMU's dgram backend has no flow control: with the default 208 KiB receive buffer a
      * 128 MiB burst lost ~30 frames here. 32 MiB (FORCE: beyond rmem_max, as root). */
-    return benchnet_sink_start(s, 32 << 20, usink_sum, sum);
+    return bench_sink_start(s, 32 << 20, usink_sum, sum);
 }
 
 /* ---- parsing ---- */
@@ -146,7 +147,7 @@ static int usink_start(struct benchnet_sink *s, struct iosum *sum)
 /* The wall time (s) between the xfer markers, from the phase table; NAN if absent. */
 static double xfer_wall(const struct bench_child *c)
 {
-    const char *l = benchnet_find_line(c->err, "  xfer-done ");
+    const char *l = bench_find_line(c->err, "  xfer-done ");
     double at, delta;
     return l && sscanf(l, "  xfer-done %lf %lf", &at, &delta) == 2 ? delta / 1e3 : NAN;
 }
@@ -154,7 +155,7 @@ static double xfer_wall(const struct bench_child *c)
 /* "minivmm: kicks: xfer N": N, or 0 when the run has no such line (no NIC). */
 static double xfer_kicks(const struct bench_child *c)
 {
-    const char *l = benchnet_find_line(c->err, "minivmm: kicks: xfer ");
+    const char *l = bench_find_line(c->err, "minivmm: kicks: xfer ");
     uint64_t n;
     return l && sscanf(l, "minivmm: kicks: xfer %" SCNu64, &n) == 1 ? (double)n : 0;
 }
@@ -162,7 +163,7 @@ static double xfer_kicks(const struct bench_child *c)
 /* "minivmm: irqs: xfer N": N, or NAN. */
 static double xfer_irqs(const struct bench_child *c)
 {
-    const char *l = benchnet_find_line(c->err, "minivmm: irqs: xfer ");
+    const char *l = bench_find_line(c->err, "minivmm: irqs: xfer ");
     uint64_t n;
     return l && sscanf(l, "minivmm: irqs: xfer %" SCNu64, &n) == 1 ? (double)n : NAN;
 }
@@ -215,7 +216,7 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
 {
     static const char *av[BENCH_MAX_ARGS];
     static char a1[64], a2[64], append[192], netdev[256], dev[96];
-    struct benchnet_sink us = {.fd = -1};
+    struct bench_sink us = {.fd = -1};
     struct iosum usum = {0}; /* what our UDP sink got: read after its stop */
     bool sink = false;
     size_t n = 0;
@@ -261,8 +262,8 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
                 return "cannot open the UDP sink on 127.0.0.1";
             sink = true;
             /* QEMU binds its own end: take a free port and let it go (loopback only). */
-            if (benchnet_udp_socket(&lfd, &lport)) {
-                benchnet_sink_stop(&us, 0);
+            if (bench_udp_socket(&lfd, &lport)) {
+                bench_sink_stop(&us, 0);
                 return "cannot find a free UDP port on 127.0.0.1";
             }
             close(lfd);
@@ -295,7 +296,7 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
     bench_run_child(av, IO_TIMEOUT_MS, NULL, c);
     r->cpu_s = cpu_children() - cpu0;
     if (sink)
-        benchnet_sink_stop(&us, count);
+        bench_sink_stop(&us, count);
     r->ran = true;
     if (m->ne2000) {
         const char *why = ne2000_missing(c);
@@ -321,7 +322,7 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
         while (*e >= 0x21 && *e <= 0x7e)
             e++;
         iosum_add(&got, s, (size_t)(e - s));
-        const char *l = benchnet_find_line(e, "serial.tx: ");
+        const char *l = bench_find_line(e, "serial.tx: ");
         if (!l || sscanf(l,
                          "serial.tx: %" SCNu64 " bytes in chunks of %*u in %" SCNu64
                          " us, sum 0x%" SCNx64,
@@ -329,19 +330,19 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
             return "no 'serial.tx: B bytes ... sum' line after the payload";
         gframes = (gbytes + o->frame - 1) / o->frame;
     } else {
-        const char *l = benchnet_find_line(c->out, "net.tx: ");
+        const char *l = bench_find_line(c->out, "net.tx: ");
         uint64_t gb;
         if (!l || sscanf(l, "net.tx: %" SCNu64 " packets, %" SCNu64 " bytes in %" SCNu64 " us",
                          &gframes, &gb, &gus) != 3)
             return "no 'net.tx: P packets, B bytes in U us' line from the guest";
-        l = benchnet_find_line(c->out, "net.tx: payload ");
+        l = bench_find_line(c->out, "net.tx: payload ");
         if (!l ||
             sscanf(l, "net.tx: payload %" SCNu64 " bytes, sum 0x%" SCNx64, &gbytes, &gsum) != 2)
             return "no 'net.tx: payload B bytes, sum S' line (a guest without checksums?)";
         if (m->qemu) {
             got = usum;
         } else {
-            l = benchnet_find_line(c->err, "minivmm: nic: ");
+            l = bench_find_line(c->err, "minivmm: nic: ");
             uint64_t sb, ss;
             if (!l || line_u64(l, " sink-bytes ", 10, &sb) || line_u64(l, " sink-sum 0x", 16, &ss))
                 return "no sink-bytes/sink-sum in the nic line at the end of the run";
@@ -357,7 +358,7 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
         r->pps = (double)gframes / r->wall_s;
     }
     if (!m->qemu) {
-        int64_t exits = benchnet_xfer_exits(c);
+        int64_t exits = bench_xfer_exits(c);
         if (exits >= 0)
             r->exits_kib = (double)exits / kib;
         /* Kicks drained between the xfer markers ("minivmm: kicks: xfer N"); the NE2000 has
@@ -367,7 +368,7 @@ static const char *io_run(const struct bench_paths *p, const struct io_opts *o,
     }
     if (m->ne2000 && !m->qemu) {
         /* The frames must have left through the NE2000, not vf0: "; ne2000 rx R tx T". */
-        const char *l = benchnet_find_line(c->err, "minivmm: nic: ");
+        const char *l = bench_find_line(c->err, "minivmm: nic: ");
         uint64_t ntx;
         if (!l || line_u64(l, " ne2000 rx ", 10, &ntx)) {
             r->unavailable = true;
@@ -431,7 +432,7 @@ static int write_csv(const char *path, const struct io_res *res, const bool *wan
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        fprintf(stderr, "minivmm bench: --csv: cannot create %s: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--csv: cannot create %s: %s", path, strerror(errno));
         return -1;
     }
     fprintf(f, "%s\n", CSV_HEADER);
@@ -452,7 +453,7 @@ static int write_csv(const char *path, const struct io_res *res, const bool *wan
                 r->verified ? "yes" : "no");
     }
     if (fclose(f)) {
-        fprintf(stderr, "minivmm bench: --csv: writing %s failed: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--csv: writing %s failed: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -471,7 +472,7 @@ static int write_json(const char *path, const struct io_res *res, const bool *wa
     FILE *f = fopen(path, "w");
     bool first = true;
     if (!f) {
-        fprintf(stderr, "minivmm bench: --json: cannot create %s: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--json: cannot create %s: %s", path, strerror(errno));
         return -1;
     }
     fprintf(f, "[\n");
@@ -501,7 +502,7 @@ static int write_json(const char *path, const struct io_res *res, const bool *wa
     }
     fprintf(f, "\n]\n");
     if (fclose(f)) {
-        fprintf(stderr, "minivmm bench: --json: writing %s failed: %s\n", path, strerror(errno));
+        errmsg_print("bench", "--json: writing %s failed: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -517,8 +518,7 @@ static int write_plot(const char *path, const char *gnuplot, const struct io_res
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     int ret = -1;
     if (!f) {
-        fprintf(stderr, "minivmm bench: --plot: cannot create a temporary file: %s\n",
-                strerror(errno));
+        errmsg_print("bench", "--plot: cannot create a temporary file: %s", strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -531,7 +531,7 @@ static int write_plot(const char *path, const char *gnuplot, const struct io_res
     snprintf(gp, sizeof(gp), "%s.gp", dat);
     f = fopen(gp, "w");
     if (!f) {
-        fprintf(stderr, "minivmm bench: --plot: cannot create %s: %s\n", gp, strerror(errno));
+        errmsg_print("bench", "--plot: cannot create %s: %s", gp, strerror(errno));
         goto out_dat;
     }
     fprintf(f,
@@ -677,14 +677,14 @@ int benchio_main(int argc, char **argv)
         goto out;
     if (any_qemu && !o.qemu &&
         !(o.qemu = bench_search_path("qemu-system-x86_64", qbuf, sizeof(qbuf)))) {
-        fprintf(stderr, "minivmm bench: qemu-system-x86_64 is not on $PATH: install QEMU, give "
-                        "--qemu PATH, or leave out --vs-qemu and the qemu-* modes\n");
+        errmsg_print("bench", "qemu-system-x86_64 is not on $PATH: install QEMU, give "
+                              "--qemu PATH, or leave out --vs-qemu and the qemu-* modes");
         goto out;
     }
     if (any_qemu && bench_need_file(o.qemu, true, "QEMU", "--qemu PATH"))
         goto out;
     if (o.plot && !(gnuplot = bench_search_path("gnuplot", gbuf, sizeof(gbuf)))) {
-        fprintf(stderr, "minivmm bench: --plot needs gnuplot on $PATH (apt-get install gnuplot)\n");
+        errmsg_print("bench", "--plot needs gnuplot on $PATH (apt-get install gnuplot)");
         goto out;
     }
 
@@ -706,7 +706,7 @@ int benchio_main(int argc, char **argv)
         const char *why = io_run(p, &o, &modes[i], c, &res[i], &av);
         if (why) {
             if (res[i].unavailable) {
-                fprintf(stderr, "minivmm bench: %s: %s\n", modes[i].name, why);
+                errmsg_print("bench", "%s: %s", modes[i].name, why);
             } else {
                 char what[96];
                 snprintf(what, sizeof(what), "%s (bench io)", modes[i].name);

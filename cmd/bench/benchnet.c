@@ -23,8 +23,8 @@
  * Variants and sizes are interleaved round by round with the order rotated each round; each
  * figure is the median over rounds (ping: over every reply of every round). A run that fails,
  * times out, loses frames or prints no result is reported and makes the exit status 1.
- * bench.c supplies the children, paths and statistics; this file lends its output parsers and
- * its UDP sink to `minivmm bench io` (benchnet.h).
+ * bench_common.c supplies the children, paths, statistics and output parsers, bench_sink.c
+ * the UDP sink.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,7 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "bench_common.h"
+#include "bench_sink.h"
 #include "benchnet.h"
 #include "pfswitch.h"
 
@@ -128,136 +129,18 @@ static int parse_sizes(const char *list, struct net_opts *o)
     return o->nsizes ? 0 : bench_usage_error("--sizes: no size given");
 }
 
-/* ---- the UDP sink for QEMU (lent to benchio.c) ---- */
-
-static void *sink_thread(void *arg)
-{
-    struct benchnet_sink *s = arg;
-    static char buf[65536];
-    while (!s->stop) {
-        struct pollfd pf = {.fd = s->fd, .events = POLLIN};
-        if (poll(&pf, 1, 20) <= 0)
-            continue;
-        ssize_t n;
-        while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-            if (s->each)
-                s->each(s->arg, buf, (size_t)n);
-            s->bytes += (uint64_t)n;
-            __atomic_fetch_add(&s->frames, 1, __ATOMIC_RELAXED);
-        }
-    }
-    return NULL;
-}
-
-/* A UDP socket on 127.0.0.1 with a kernel-chosen port; 0 or -errno. */
-static int udp_socket(int *fd, uint16_t *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    *fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (*fd < 0)
-        return -errno;
-    if (bind(*fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        getsockname(*fd, (struct sockaddr *)&a, &len) < 0) {
-        int e = -errno;
-        close(*fd);
-        *fd = -1;
-        return e;
-    }
-    *port = ntohs(a.sin_port);
-    return 0;
-}
-
-int benchnet_sink_start(struct benchnet_sink *s, int rcvbuf,
-                        void (*each)(void *arg, const void *buf, size_t n), void *arg)
-{
-    memset(s, 0, sizeof(*s));
-    s->each = each;
-    s->arg = arg;
-    int ret = udp_socket(&s->fd, &s->port);
-    if (ret)
-        return ret;
-    if (rcvbuf > 0 && setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-        setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    ret = -pthread_create(&s->thread, NULL, sink_thread, s);
-    if (ret)
-        close(s->fd);
-    return ret;
-}
-
-void benchnet_sink_stop(struct benchnet_sink *s, uint64_t want)
-{
-    uint64_t last = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
-    for (int quiet = 0; quiet < 5 && last < want; quiet++) {
-        usleep(20000);
-        uint64_t now = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
-        if (now != last)
-            quiet = 0;
-        last = now;
-    }
-    s->stop = true;
-    pthread_join(s->thread, NULL);
-    close(s->fd);
-}
-
 /* ---- parsing a run's output ---- */
-
-/* The first line starting with `key` in text, or NULL. */
-static const char *find_line(const char *text, const char *key)
-{
-    size_t klen = strlen(key);
-    for (const char *l = text; (l = strstr(l, key)) != NULL; l += klen)
-        if (l == text || l[-1] == '\n')
-            return l;
-    return NULL;
-}
 
 /* "net.tx: P packets, B bytes in U us": 0, or -1. */
 static int parse_tx(const struct bench_child *c, uint64_t *pkts, uint64_t *bytes, uint64_t *us)
 {
-    const char *l = find_line(c->out, "net.tx: ");
+    const char *l = bench_find_line(c->out, "net.tx: ");
     if (!l)
         return -1;
     return sscanf(l, "net.tx: %" SCNu64 " packets, %" SCNu64 " bytes in %" SCNu64 " us", pkts,
                   bytes, us) == 3
                ? 0
                : -1;
-}
-
-/* Exits between xfer-start and xfer-done, from the summary's phase table; -1 if absent. */
-static int64_t parse_xfer_exits(const struct bench_child *c)
-{
-    const char *l = find_line(c->err, "  xfer-done ");
-    double at, delta;
-    uint64_t exits;
-    if (!l || sscanf(l, "  xfer-done %lf %lf %" SCNu64, &at, &delta, &exits) != 3)
-        return -1;
-    return (int64_t)exits;
-}
-
-/* From "minivmm: nic: vf0 rx R tx T ...": T, whether a drop is listed, and the eventfd reads
- * (-1 when not shown). 0, or -1 without the line. */
-static int parse_nic(const struct bench_child *c, uint64_t *tx, bool *drops, int64_t *reads)
-{
-    const char *l = find_line(c->err, "minivmm: nic: vf0 ");
-    uint64_t rx;
-    if (!l || sscanf(l, "minivmm: nic: vf0 rx %" SCNu64 " tx %" SCNu64, &rx, tx) != 2)
-        return -1;
-    const char *end = strchr(l, '\n');
-    size_t n = end ? (size_t)(end - l) : strlen(l);
-    char line[512];
-    snprintf(line, sizeof(line), "%.*s", (int)n, l);
-    /* A drop is listed as " tx-<reason> N"; other " tx-" words (tx-bytes) are not drops. */
-    *drops = strstr(line, " tx-oversize ") || strstr(line, " tx-bad-header ");
-    for (int d = 0; d < PFSWITCH_DROP_NR; d++) {
-        char word[48];
-        snprintf(word, sizeof(word), " tx-%s ", pfswitch_drop_name(d));
-        *drops = *drops || strstr(line, word);
-    }
-    const char *r = strstr(line, " ioeventfd-reads ");
-    uint64_t v;
-    *reads = r && sscanf(r, " ioeventfd-reads %" SCNu64, &v) == 1 ? (int64_t)v : -1;
-    return 0;
 }
 
 /* ---- QEMU's command line ---- */
@@ -314,7 +197,7 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
 {
     static const char *av[BENCH_MAX_ARGS];
     static char nic[96], cnt[48], sz[48], netdev[256];
-    struct benchnet_sink s = {.fd = -1};
+    struct bench_sink s = {.fd = -1};
     uint64_t pkts, bytes, us;
 
     for (int i = 0; i < M_N; i++)
@@ -335,12 +218,12 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
         uint16_t lport;
         /* A receive buffer that holds the whole run (as bench io's): on a slow or busy
          * machine (tools/kvmbox) a default-sized one overflowed and the run failed. */
-        int ret = benchnet_sink_start(&s, 32 << 20, NULL, NULL);
+        int ret = bench_sink_start(&s, 32 << 20, NULL, NULL);
         if (ret)
             return "cannot open the UDP sink on 127.0.0.1";
         /* QEMU binds its own end: take a free port and let it go (loopback only). */
-        if (udp_socket(&lfd, &lport)) {
-            benchnet_sink_stop(&s, 0);
+        if (bench_udp_socket(&lfd, &lport)) {
+            bench_sink_stop(&s, 0);
             return "cannot find a free UDP port on 127.0.0.1";
         }
         close(lfd);
@@ -348,7 +231,7 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
         snprintf(append, sizeof(append), "net.tx %s %s", cnt, sz);
         qemu_dgram_argv(o, lport, s.port, netdev, sizeof(netdev), append, av);
         bench_run_child(av, NET_TIMEOUT_MS, NULL, c);
-        benchnet_sink_stop(&s, o->count);
+        bench_sink_stop(&s, o->count);
         if (c->timed_out || c->status != 1) /* isa-debug-exit: (0 << 1) | 1 */
             return c->timed_out ? "timed out" : "wrong exit status (want 1: guest status 0)";
     }
@@ -366,8 +249,8 @@ static const char *tx_run(const struct bench_paths *p, const struct net_opts *o,
     }
     uint64_t tx;
     bool drops;
-    int64_t reads, exits = parse_xfer_exits(c);
-    if (parse_nic(c, &tx, &drops, &reads))
+    int64_t reads, exits = bench_xfer_exits(c);
+    if (bench_parse_nic(c, &tx, &drops, &reads))
         return "no 'minivmm: nic: vf0 ...' line at the end of the run";
     if (tx < pkts || drops)
         return "the switch did not pass every frame to the uplink";
@@ -411,9 +294,9 @@ static const char *echo_start(const struct bench_paths *p, const struct net_opts
     posix_spawn_file_actions_t fact;
 
     memset(e, 0, sizeof(*e));
-    if (udp_socket(&fa, &e->port))
+    if (bench_udp_socket(&fa, &e->port))
         return "cannot find a free UDP port on 127.0.0.1";
-    if (udp_socket(&fb, &e->peer)) {
+    if (bench_udp_socket(&fb, &e->peer)) {
         close(fa);
         return "cannot find a free UDP port on 127.0.0.1";
     }
@@ -718,26 +601,4 @@ out:
     free(c);
     free(p);
     return status;
-}
-
-/* ---- the parsers, lent to benchio.c (benchnet.h) ---- */
-
-const char *benchnet_find_line(const char *text, const char *key)
-{
-    return find_line(text, key);
-}
-
-int64_t benchnet_xfer_exits(const struct bench_child *c)
-{
-    return parse_xfer_exits(c);
-}
-
-int benchnet_parse_nic(const struct bench_child *c, uint64_t *tx, bool *drops, int64_t *reads)
-{
-    return parse_nic(c, tx, drops, reads);
-}
-
-int benchnet_udp_socket(int *fd, uint16_t *port)
-{
-    return udp_socket(fd, port);
 }

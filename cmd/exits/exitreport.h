@@ -16,8 +16,14 @@
 #include <stdio.h>
 
 #include "exitlog.h"
+#include "minivmm/out.h"
 
-enum exitreport_format { EXITREPORT_TABLE, EXITREPORT_CSV, EXITREPORT_JSON };
+/* The emitter's formats (minivmm/out.h), under the report's names. */
+enum exitreport_format {
+    EXITREPORT_TABLE = OUT_TABLE,
+    EXITREPORT_CSV = OUT_CSV,
+    EXITREPORT_JSON = OUT_JSON
+};
 
 /* Which exits the report counts. An exit is counted when it passes every filter that is set. */
 struct exitreport_filter {
