@@ -7,7 +7,7 @@
  * loop of them measures the bare exit-and-dispatch path. In ioeventfd mode the KICK
  * registers become KVM ioeventfds (datamatch-free, 4 bytes) drained by one thread, so KICK
  * writes do not return to userspace at all. Registering them has a one-off cost on our
- * hosts (reference/host-facts.md: ~5.5 ms at the next memory-slot update, ~14 ms at the
+ * hosts (docs/host-notes.md: ~5.5 ms at the next memory-slot update, ~14 ms at the
  * teardown of a VM younger than ~15 ms), which is why they are not registered otherwise.
  */
 #ifndef MINIVMM_BENCHDEV_H

@@ -1,5 +1,5 @@
 /*
- * ne2000.c: NE2000 (DP8390) NIC model, reference/specs.md §5.1, following QEMU's
+ * ne2000.c: NE2000 (DP8390) NIC model after the National Semiconductor DP8390D data sheet, following QEMU's
  * hw/net/ne2000.c where the data sheet leaves room, and what Linux's 8390/ne.c relies on.
  *
  * Card memory: the 32-byte address PROM at 0x0000 (read-only) and 16 KiB of packet RAM at

@@ -1,8 +1,9 @@
 /*
  * ne2000.h: an NE2000-compatible NIC (NS DP8390 core + the NE2000 remote-DMA "ASIC"),
- * reference/specs.md §5.1; register layout in minivmm/ne2000_regs.h.
+ * after the DP8390D data sheet and QEMU's hw/net/ne2000.c; register layout in
+ * minivmm/ne2000_regs.h.
  *
- * The VMM embeds a struct ne2000 on a network port (minivmm/hw/netport.h; in the VMM an extra
+ * The VMM holds a struct ne2000 on a network port (minivmm/hw/netport.h; in the VMM an extra
  * port of the PF switch), registers ne2000_bus_ops on NE2000_IO_SIZE PIO ports
  * (MINIVMM_NE2000_PORT) and calls ne2000_attach(): frames the guest transmits go to the port's
  * transmit(), frames from the port enter through ne2000_receive() (the deliver callback). A

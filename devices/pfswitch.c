@@ -2,7 +2,8 @@
  * pfswitch.c: the PF's embedded switch (software VEB): forwarding by (VLAN, destination MAC)
  * between guest ports and the uplink, port VLAN tagging, anti-spoofing, RX filters, counters.
  *
- * Forwarding (reference/specs.md §4.3, the Intel VEB model QEMU's igb reproduces):
+ * Forwarding (the Intel 82576 datasheet §7.10.3 VEB model, as QEMU's hw/net/igb_core.c
+ * reproduces it):
  *   - broadcast/multicast: every guest port of the VLAN except the source, plus the uplink
  *     unless the frame came from it; each guest copy passes the port's RX filter (broadcast
  *     always; multicast if promisc, allmulti, overflowed or listed) or is a FILTER drop.

@@ -1,5 +1,6 @@
 /*
- * pfswitch.h: the physical function's embedded switch (a software VEB, reference/specs.md §4.3)
+ * pfswitch.h: the physical function's embedded switch (a software VEB as in
+ * the Intel 82576 datasheet §7.10.3)
  * between the guest-facing ports (the VFs, later an emulated NE2000) and one uplink.
  *
  * A plain data structure with no KVM dependency: NIC models reach a guest port only through

@@ -16,23 +16,12 @@
 
 #include "minivmm/json.h"
 #include "minivmm/out.h"
+#include "minivmm/util.h"
 
 #define OUT_NS_PER_US UINT64_C(1000)
 #define OUT_NS_PER_MS UINT64_C(1000000)
 
 /* Grows *v (elements of size sz) to hold one more than *len; 0 or -ENOMEM. */
-static int grow(void **v, size_t *cap, size_t len, size_t sz, size_t first)
-{
-    if (len < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : first;
-    void *p = ncap > SIZE_MAX / sz ? NULL : realloc(*v, ncap * sz);
-    if (!p)
-        return -ENOMEM;
-    *v = p;
-    *cap = ncap;
-    return 0;
-}
 
 /* ns in `unit` with `digits` decimals, rounded, in integer arithmetic. */
 void out_fixed(char *buf, size_t len, uint64_t ns, uint64_t unit, unsigned digits)
@@ -161,7 +150,7 @@ void out_row(struct out *o, const struct out_cell *cells)
 
             if (!c->head)
                 continue;
-            if (grow((void **)&o->cells, &o->cap, o->ncells, sizeof(*o->cells), 64)) {
+            if (array_grow((void **)&o->cells, &o->cap, o->ncells, sizeof(*o->cells), 64)) {
                 o->err = -ENOMEM;
                 return;
             }

@@ -26,26 +26,31 @@ int board_add(struct machine *m, const struct board_devs *b, char *err, size_t e
     const struct machine_dev rows[] = {
         {.bus = {"serial", BUS_PIO, UART_COM1_BASE, 8, &serial16550_bus_ops, b->uart,
                  serial16550_regs, serial16550_nregs},
-         .kind = MACHINE_ISA, .compat = MINIVMM_FDT_COMPAT_UART, .irq = UART_COM1_IRQ,
-         .stdout_path = true, .fdt_props = uart_fdt_props},
-        {.bus = {"exit", BUS_PIO, MINIVMM_EXIT_PORT, 1, &exitport_bus_ops, b->exitp,
-                 exitport_regs, exitport_nregs},
-         .kind = MACHINE_ISA, .node = "exit-port", .compat = MINIVMM_FDT_COMPAT_EXIT, .irq = -1},
+         .kind = MACHINE_ISA,
+         .compat = MINIVMM_FDT_COMPAT_UART,
+         .irq = UART_COM1_IRQ,
+         .stdout_path = true,
+         .fdt_props = uart_fdt_props},
+        {.bus = {"exit", BUS_PIO, MINIVMM_EXIT_PORT, 1, &exitport_bus_ops, b->exitp, exitport_regs,
+                 exitport_nregs},
+         .kind = MACHINE_ISA,
+         .node = "exit-port",
+         .compat = MINIVMM_FDT_COMPAT_EXIT,
+         .irq = -1},
         {.bus = {"phase", BUS_PIO, MINIVMM_PHASE_PORT, 1, &phaseport_bus_ops, b->phasep,
                  phaseport_regs, phaseport_nregs},
-         .kind = MACHINE_ISA, .node = "phase-port", .compat = MINIVMM_FDT_COMPAT_PHASE,
+         .kind = MACHINE_ISA,
+         .node = "phase-port",
+         .compat = MINIVMM_FDT_COMPAT_PHASE,
          .irq = -1},
         /* With KVM's full irqchip the IOAPIC lives in KVM: described, not on our bus. */
         {.bus = {"ioapic", BUS_MMIO, MEMMAP_IOAPIC_BASE, MEMMAP_IOAPIC_SIZE,
                  b->ioapic ? &ioapic_bus_ops : NULL, b->ioapic, ioapic_regs, ioapic_nregs},
-         .kind = MACHINE_IOAPIC, .compat = MINIVMM_FDT_COMPAT_IOAPIC, .irq = -1},
+         .kind = MACHINE_IOAPIC,
+         .compat = MINIVMM_FDT_COMPAT_IOAPIC,
+         .irq = -1},
     };
-    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
-        int ret = machine_add(m, &rows[i], err, errlen);
-        if (ret)
-            return ret;
-    }
-    return 0;
+    return machine_add_all(m, rows, ARRAY_SIZE(rows), err, errlen);
 }
 
 int board_add_bench(struct machine *m, struct benchdev *d, char *err, size_t errlen)
@@ -53,15 +58,12 @@ int board_add_bench(struct machine *m, struct benchdev *d, char *err, size_t err
     const struct machine_dev rows[] = {
         {.bus = {"bench", BUS_PIO, MINIVMM_BENCH_PORT, MINIVMM_BENCH_PORT_SIZE, &benchdev_bus_ops,
                  d, benchdev_regs, benchdev_nregs},
-         .kind = MACHINE_HIDDEN, .irq = -1},
+         .kind = MACHINE_HIDDEN,
+         .irq = -1},
         {.bus = {"bench", BUS_MMIO, MEMMAP_BENCH_BASE, MEMMAP_BENCH_SIZE, &benchdev_bus_ops, d,
                  benchdev_regs, benchdev_nregs},
-         .kind = MACHINE_HIDDEN, .irq = -1},
+         .kind = MACHINE_HIDDEN,
+         .irq = -1},
     };
-    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
-        int ret = machine_add(m, &rows[i], err, errlen);
-        if (ret)
-            return ret;
-    }
-    return 0;
+    return machine_add_all(m, rows, ARRAY_SIZE(rows), err, errlen);
 }

@@ -1,5 +1,5 @@
 /*
- * elf_loader.c: PVH kernel loading (Xen "x86/HVM direct boot ABI", specs.md §3.1).
+ * elf_loader.c: PVH kernel loading (Xen "x86/HVM direct boot ABI", docs/misc/pvh.pandoc).
  *
  * The file is untrusted: every header field, offset and size is checked for overflow and
  * against the file and guest RAM before anything is copied. ELF64 (EM_X86_64) and ELF32

@@ -8,8 +8,8 @@
  * clock-frequency (Linux's of_serial refuses a UART without one; the UART's row adds it).
  */
 #include <errno.h>
-#include <libfdt.h>
 #include <inttypes.h>
+#include <libfdt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -18,11 +18,11 @@
 
 #define PHANDLE_IOAPIC 1
 
-#define TRY(x)                                                                                    \
-    do {                                                                                          \
-        int r_ = (x);                                                                             \
-        if (r_ < 0)                                                                               \
-            return r_ == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;                                    \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        int r_ = (x);                                                                              \
+        if (r_ < 0)                                                                                \
+            return r_ == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;                                     \
     } while (0)
 
 /* CE4100 IOAPIC cells: pin, type (MACHINE_IRQ_*). A libfdt status, like fdt_props. */

@@ -1,7 +1,7 @@
 /*
  * irqchip.c: KVM interrupt delivery for the split and the full in-kernel irqchip.
  *
- * Host facts (host-facts.md): in split mode an irqfd on a GSI without an MSI route never
+ * Host facts (docs/host-notes.md): in split mode an irqfd on a GSI without an MSI route never
  * fires, IRQCHIP-type routes and irqfd RESAMPLE are refused, so level-triggered pins are
  * resampled on KVM_EXIT_IOAPIC_EOI by our IOAPIC model. KVM_SIGNAL_MSI returning 0 or EPERM
  * both mean "not delivered" (target LAPIC disabled / no vCPU matches); counted, not fatal.

@@ -23,6 +23,7 @@
 #endif
 
 #include "kvm.h"
+#include "minivmm/errmsg.h"
 #include "minivmm/util.h"
 
 struct cap {
@@ -47,12 +48,6 @@ static const struct cap required_caps[] = {
     {CAP(KVM_CAP_IRQ_INJECT_STATUS), false, true},
 };
 
-static int fail(char *err, size_t errlen, int ret, const char *msg, const char *detail)
-{
-    snprintf(err, errlen, "%s%s%s", msg, detail ? ": " : "", detail ? detail : "");
-    return ret;
-}
-
 int kvm_open(struct kvm *kvm, enum kvm_irqchip_mode mode, char *err, size_t errlen)
 {
     int ret;
@@ -62,18 +57,17 @@ int kvm_open(struct kvm *kvm, enum kvm_irqchip_mode mode, char *err, size_t errl
     if (kvm->sys_fd < 0) {
         ret = -errno;
         if (ret == -ENOENT)
-            return fail(err, errlen, ret, "KVM: /dev/kvm missing (no KVM on this machine?)",
-                        NULL);
+            return errmsg_fail(err, errlen, ret, "KVM: /dev/kvm missing (no KVM on this machine?)");
         if (ret == -EACCES || ret == -EPERM)
-            return fail(err, errlen, ret,
-                        "KVM: /dev/kvm not permitted (run as root or join group kvm)", NULL);
-        return fail(err, errlen, ret, "KVM: cannot open /dev/kvm", strerror(-ret));
+            return errmsg_fail(err, errlen, ret,
+                               "KVM: /dev/kvm not permitted (run as root or join group kvm)");
+        return errmsg_fail(err, errlen, ret, "KVM: cannot open /dev/kvm: %s", strerror(-ret));
     }
     int v = ioctl(kvm->sys_fd, KVM_GET_API_VERSION, 0);
     if (v != KVM_API_VERSION) {
         char d[64];
         snprintf(d, sizeof(d), "got %d, need %d", v, KVM_API_VERSION);
-        ret = fail(err, errlen, -ENOTSUP, "KVM: unsupported API version", d);
+        ret = errmsg_fail(err, errlen, -ENOTSUP, "KVM: unsupported API version: %s", d);
         goto err_close;
     }
     for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
@@ -89,7 +83,7 @@ int kvm_open(struct kvm *kvm, enum kvm_irqchip_mode mode, char *err, size_t errl
     }
     kvm->run_size = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (kvm->run_size < (int)sizeof(struct kvm_run)) {
-        ret = fail(err, errlen, -ENOTSUP, "KVM: bad KVM_GET_VCPU_MMAP_SIZE", NULL);
+        ret = errmsg_fail(err, errlen, -ENOTSUP, "KVM: bad KVM_GET_VCPU_MMAP_SIZE");
         goto err_close;
     }
     kvm->max_vcpus = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
@@ -113,13 +107,14 @@ int kvm_create_vm(struct kvm *kvm, char *err, size_t errlen)
     kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
     if (kvm->vm_fd < 0) {
         int ret = -errno;
-        return fail(err, errlen, ret, "KVM: ioctl (CREATE_VM) failed", strerror(-ret));
+        return errmsg_fail(err, errlen, ret, "KVM: ioctl (CREATE_VM) failed: %s", strerror(-ret));
     }
     /* Intel VMX needs a TSS area below 4 GiB when the guest runs real mode (APs start
      * there); put it in the MMIO hole, away from RAM. Harmless elsewhere. */
     if (ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) < 0) {
         int ret = -errno;
-        return fail(err, errlen, ret, "KVM: ioctl (SET_TSS_ADDR) failed", strerror(-ret));
+        return errmsg_fail(err, errlen, ret, "KVM: ioctl (SET_TSS_ADDR) failed: %s",
+                           strerror(-ret));
     }
     return 0;
 }
@@ -136,8 +131,8 @@ int kvm_map_memory(struct kvm *kvm, const struct gmem *gm, char *err, size_t err
         };
         if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0) {
             int ret = -errno;
-            return fail(err, errlen, ret, "KVM: ioctl (SET_USER_MEMORY_REGION) failed",
-                        strerror(-ret));
+            return errmsg_fail(err, errlen, ret, "KVM: ioctl (SET_USER_MEMORY_REGION) failed: %s",
+                               strerror(-ret));
         }
     }
     return 0;

@@ -41,6 +41,17 @@ int machine_add(struct machine *m, const struct machine_dev *d, char *err, size_
     return 0;
 }
 
+int machine_add_all(struct machine *m, const struct machine_dev *rows, size_t n, char *err,
+                    size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        int ret = machine_add(m, &rows[i], err, errlen);
+        if (ret)
+            return ret;
+    }
+    return 0;
+}
+
 int machine_cmdline(const struct machine *m, char *bootargs, size_t size)
 {
     size_t len = strlen(bootargs), at = len;
@@ -49,8 +60,9 @@ int machine_cmdline(const struct machine *m, char *bootargs, size_t size)
         const struct machine_dev *d = &m->devs[i];
         if (d->kind != MACHINE_VIRTIO_MMIO)
             continue;
-        int r = snprintf(bootargs + at, size - at, "%svirtio_mmio.device=%" PRIu64 "K@0x%" PRIx64
-                         ":%d", at ? " " : "", d->bus.size >> 10, d->bus.base, d->irq);
+        int r =
+            snprintf(bootargs + at, size - at, "%svirtio_mmio.device=%" PRIu64 "K@0x%" PRIx64 ":%d",
+                     at ? " " : "", d->bus.size >> 10, d->bus.base, d->irq);
         if (r < 0 || (size_t)r >= size - at) {
             bootargs[len] = '\0';
             return -E2BIG;

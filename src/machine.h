@@ -42,23 +42,23 @@ struct machine_dev;
 typedef int (*machine_fdt_props_fn)(void *fdt, const struct machine_dev *d);
 
 struct machine_dev {
-    struct bus_dev bus;  /* bus.ops NULL: described to the guest but emulated elsewhere (the
-                          * IOAPIC with KVM's full irqchip): not registered on our bus */
+    struct bus_dev bus; /* bus.ops NULL: described to the guest but emulated elsewhere (the
+                         * IOAPIC with KVM's full irqchip): not registered on our bus */
     enum machine_kind kind;
-    const char *node;    /* node name before '@' ("serial"); default bus.name */
-    const char *compat;  /* "compatible" */
-    int irq;             /* IOAPIC pin, or -1 */
-    unsigned trigger;    /* MACHINE_IRQ_*; 0: the kind's default (ISA edge, virtio level) */
-    bool stdout_path;    /* /chosen/stdout-path points here (the console UART) */
-    unsigned group;      /* MACHINE_VIRTIO_MMIO: the PF (one per --nic) the VF belongs to */
+    const char *node;   /* node name before '@' ("serial"); default bus.name */
+    const char *compat; /* "compatible" */
+    int irq;            /* IOAPIC pin, or -1 */
+    unsigned trigger;   /* MACHINE_IRQ_*; 0: the kind's default (ISA edge, virtio level) */
+    bool stdout_path;   /* /chosen/stdout-path points here (the console UART) */
+    unsigned group;     /* MACHINE_VIRTIO_MMIO: the PF (one per --nic) the VF belongs to */
     machine_fdt_props_fn fdt_props; /* may be NULL */
-    const void *data;    /* for fdt_props (e.g. the MAC) */
+    const void *data;               /* for fdt_props (e.g. the MAC) */
 };
 
 struct machine {
     unsigned ncpus;
     const struct gmem *gm;
-    struct bus *bus;     /* rows are registered here as they are added; NULL: none (tests) */
+    struct bus *bus; /* rows are registered here as they are added; NULL: none (tests) */
     struct machine_dev devs[MACHINE_MAX_DEVS];
     unsigned ndevs;
 };
@@ -68,6 +68,9 @@ void machine_init(struct machine *m, unsigned ncpus, const struct gmem *gm, stru
  * row), or bus_register's -EEXIST/-EINVAL, with "bus: cannot register NAME at ADDR: reason"
  * in err. The row's strings and data must outlive the machine. */
 int machine_add(struct machine *m, const struct machine_dev *d, char *err, size_t errlen);
+/* machine_add() for each of rows[0..n), stopping at the first error. */
+int machine_add_all(struct machine *m, const struct machine_dev *rows, size_t n, char *err,
+                    size_t errlen);
 /* Appends " virtio_mmio.device=<size>@0x<addr>:<pin>" per virtio-mmio row (the words our
  * guest and Linux's virtio_mmio.device= parser take) to the NUL-terminated bootargs.
  * 0, or -E2BIG (bootargs unchanged). */

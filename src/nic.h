@@ -10,7 +10,7 @@
  *
  * notify=ioeventfd (default): each VF's QueueNotify register is a KVM ioeventfd (4 bytes, no
  * datamatch: a kick processes the TX and control queues) and one I/O thread per NIC ("nic<i>-io")
- * polls them. They are registered only when a NIC exists (reference/host-facts.md: each
+ * polls them. They are registered only when a NIC exists (docs/host-notes.md: each
  * registration costs ~5.5 ms at the next memory-slot update). notify=exit: the vCPU that wrote
  * QueueNotify does the queue work in its MMIO exit. Interrupts: each VF's level line through
  * irqchip_line() into our IOAPIC model, which delivers through an irqfd bound to the pin's MSI

@@ -1,5 +1,5 @@
 /*
- * pvh.c: PVH boot (specs.md §3.1; Xen docs/misc/pvh.pandoc).
+ * pvh.c: PVH boot (Xen docs/misc/pvh.pandoc, "x86/HVM direct boot ABI").
  *
  * Addresses come from memmap.h. The memory map says what the guest may use: RAM below the
  * EBDA, the legacy 0x9fc00-1 MiB area reserved, RAM from 1 MiB to the 3 GiB hole, and RAM

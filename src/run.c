@@ -203,11 +203,13 @@ int run_vm(const struct run_config *cfg)
     }
     /* 5b. NICs (--nic): switch, uplink, one virtio-net VF per virtio-mmio window. */
     if (o.nnics) {
-        ret = nic_create_all(&nics, o.nics, o.nnics, &vm->mach, &vm->ic, &vm->gm,
-                             vm->kvm.vm_fd, err, sizeof(err));
+        ret = nic_create_all(&nics, o.nics, o.nnics, &vm->mach, &vm->ic, &vm->gm, vm->kvm.vm_fd,
+                             err, sizeof(err));
         if (!ret && machine_cmdline(&vm->mach, o.bootargs, sizeof(o.bootargs))) {
-            snprintf(err, sizeof(err), "guest command line longer than %d bytes with the "
-                     "virtio_mmio.device= words of --nic", MEMMAP_CMDLINE_MAX - 1);
+            snprintf(err, sizeof(err),
+                     "guest command line longer than %d bytes with the "
+                     "virtio_mmio.device= words of --nic",
+                     MEMMAP_CMDLINE_MAX - 1);
             ret = -E2BIG;
         }
         if (ret)

@@ -37,12 +37,12 @@ struct run_config {
     const char *dump_dtb;
     double stats_interval; /* --exit-stats-interval, seconds; 0 = off */
     bool quiet;
-    enum benchdev_mode bench_device; /* --bench-device[=ioeventfd], for `minivmm bench` */
+    enum benchdev_mode bench_device;     /* --bench-device[=ioeventfd], for `minivmm bench` */
     const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
     unsigned nnics;
-    const char *api_sock; /* --api-sock PATH: the control socket */
+    const char *api_sock;                  /* --api-sock PATH: the control socket */
     const struct run_service_ops *api_ops; /* required with api_sock */
-    char bootargs[MEMMAP_CMDLINE_MAX]; /* --cmdline and the words after `--` */
+    char bootargs[MEMMAP_CMDLINE_MAX];     /* --cmdline and the words after `--` */
 };
 
 /* Runs the VM: the exit status of `minivmm run` (the guest's status byte, VM_STATUS_* on

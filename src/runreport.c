@@ -64,8 +64,7 @@ static void live_view(struct vm *vm, uint64_t *prev, uint64_t *prev_ns)
 /* Waits for the VM to stop or for SIGINT/SIGTERM/SIGHUP; prints the live view meanwhile. */
 void runreport_wait(struct vm *vm, int sig_fd, double interval)
 {
-    struct pollfd p[2] = {{.fd = vm->stop_fd, .events = POLLIN},
-                          {.fd = sig_fd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = vm->stop_fd, .events = POLLIN}, {.fd = sig_fd, .events = POLLIN}};
     uint64_t prev[EXITSUM_MAX_REASONS + 1] = {0}, prev_ns = vm->t0_ns;
     int timeout_ms = interval > 0 ? (int)(interval * 1000 + 0.5) : -1;
     uint64_t next_ns = vm->t0_ns + (uint64_t)(interval * 1e9);
@@ -104,7 +103,7 @@ void runreport_wait(struct vm *vm, int sig_fd, double interval)
 
 /* KVM's own per-vCPU statistics: into the exit log as stats records, and a few totals for
  * the summary, printed beside our counts. */
-static const char *const kvm_stat_names[] = {"exits", "io_exits", "mmio_exits",
+static const char *const kvm_stat_names[] = {"exits",      "io_exits",  "mmio_exits",
                                              "halt_exits", "irq_exits", "insn_emulation"};
 #define NR_KVM_STATS (ARRAY_SIZE(kvm_stat_names))
 
@@ -158,7 +157,7 @@ static void print_kvm_stats(const struct kvm_stat_ctx *c, const struct exitsum *
     if (c->seen[1] && c->totals[1] != our_io)
         fprintf(stderr, "note: KVM counts %llu PIO exits, minivmm handled %llu%s\n",
                 (unsigned long long)c->totals[1], (unsigned long long)our_io,
-                c->totals[1] == 0      ? " (on PVM hosts KVM's statistics do not count PIO exits)"
+                c->totals[1] == 0       ? " (on PVM hosts KVM's statistics do not count PIO exits)"
                 : c->totals[1] > our_io ? " (" KVMSTATS_IO_EXITS_WHY_MORE ")"
                                         : "");
 }
@@ -179,7 +178,8 @@ static void print_xfer_irqs(struct vm *vm)
         fprintf(stderr, "%s\n", total ? ")" : "");
     }
     if (vm->nics && vm->xfer_seen[0] && vm->xfer_seen[1])
-        fprintf(stderr, "minivmm: kicks: xfer %" PRIu64 "\n", vm->xfer_kicks[1] - vm->xfer_kicks[0]);
+        fprintf(stderr, "minivmm: kicks: xfer %" PRIu64 "\n",
+                vm->xfer_kicks[1] - vm->xfer_kicks[0]);
     pthread_mutex_unlock(&vm->marker_lock);
 }
 

@@ -22,6 +22,7 @@
 #include "mm.h"
 #include "mm_env.h"
 #include "slab.h"
+#include "minivmm/util.h"
 
 #define ARENA_SIZE (256ul << 20)
 
@@ -82,14 +83,6 @@ static inline void do_free(enum kind k, void *p)
         free(p);
         break;
     }
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void **batch_buf;
@@ -190,7 +183,7 @@ int main(int argc, char **argv)
     printf("| pattern | guest allocator (host build) | ns | glibc | ns | ratio |\n");
     printf("|---|---|---:|---|---:|---:|\n");
     for (int batch = 0; batch < 2; batch++) {
-        for (unsigned int i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        for (unsigned int i = 0; i < ARRAY_SIZE(pairs); i++) {
             double a, b;
 
             median_pair(pairs[i][0], pairs[i][1], batch, iters, runs, nbatch, &a, &b);

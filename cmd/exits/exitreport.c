@@ -48,7 +48,7 @@ static void pass1_marker(void *opaque, const struct exitlog_marker *m)
     struct exitreport *r = opaque;
 
     if (r->err ||
-        grow((void **)&r->markers, &r->cap_markers, r->nmarkers, sizeof(*r->markers), 16)) {
+        array_grow((void **)&r->markers, &r->cap_markers, r->nmarkers, sizeof(*r->markers), 16)) {
         r->err = -ENOMEM;
         return;
     }
@@ -62,7 +62,7 @@ static void pass1_stat(void *opaque, const struct exitlog_stat *s)
 
     if (r->o.filter.by_vcpu && s->vcpu != r->o.filter.vcpu)
         return;
-    if (r->err || grow((void **)&r->stats, &r->cap_stats, r->nstats, sizeof(*r->stats), 64)) {
+    if (r->err || array_grow((void **)&r->stats, &r->cap_stats, r->nstats, sizeof(*r->stats), 64)) {
         r->err = -ENOMEM;
         return;
     }
@@ -124,7 +124,7 @@ static void pass2_exit(void *opaque, const struct exitlog_exit *e)
         return;
     unsigned slot = exitreport_reason_slot(e->reason);
     struct reason_stat *rs = &r->reasons[slot];
-    if (grow((void **)&rs->ns, &rs->cap, rs->len, sizeof(*rs->ns), 256)) {
+    if (array_grow((void **)&rs->ns, &rs->cap, rs->len, sizeof(*rs->ns), 256)) {
         r->err = -ENOMEM;
         return;
     }

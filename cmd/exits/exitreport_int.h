@@ -21,6 +21,7 @@
 #include "exitsum.h"
 #include "minivmm/out.h"
 #include "tmap.h"
+#include "minivmm/util.h"
 
 #define NREASONS EXITSUM_MAX_REASONS /* reasons[NREASONS] holds reasons beyond the table */
 #define TABLE_MAX_STAT_CPUS 8        /* per-vCPU columns of KVM's counts in the table format */
@@ -92,19 +93,6 @@ static inline void sort(void *v, size_t n, size_t sz, int (*cmp)(const void *, c
         qsort(v, n, sz, cmp);
 }
 
-/* Grows *v (elements of size sz) to hold one more than *len; 0 or -ENOMEM. */
-static inline int grow(void **v, size_t *cap, size_t len, size_t sz, size_t first)
-{
-    if (len < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : first;
-    void *p = ncap > SIZE_MAX / sz ? NULL : realloc(*v, ncap * sz);
-    if (!p)
-        return -ENOMEM;
-    *v = p;
-    *cap = ncap;
-    return 0;
-}
 
 /* exitreport.c */
 /* The reasons[] slot of a KVM exit reason: itself, or NREASONS beyond the table. */

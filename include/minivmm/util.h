@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +37,21 @@ static inline int write_all(int fd, const void *p, size_t n)
         b += w;
         n -= (size_t)w;
     }
+    return 0;
+}
+
+/* Grows the array *v (elements of size sz, *cap allocated) to hold one more than len: doubles
+ * *cap, starting at `first`. 0, or -ENOMEM (*v unchanged). */
+static inline int array_grow(void **v, size_t *cap, size_t len, size_t sz, size_t first)
+{
+    if (len < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *p = ncap > SIZE_MAX / sz ? NULL : realloc(*v, ncap * sz);
+    if (!p)
+        return -ENOMEM;
+    *v = p;
+    *cap = ncap;
     return 0;
 }
 

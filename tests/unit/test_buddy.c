@@ -25,6 +25,7 @@
 #include "mm.h"
 #include "mm_env.h"
 #include "percpu.h"
+#include "minivmm/util.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
@@ -49,7 +50,7 @@ static const struct mm_region rsv_full[] = {
 static const struct mm_region map_small[] = {{1 * MiB, 64 * MiB}};
 static const struct mm_region rsv_small[] = {{1 * MiB, 2 * MiB}};
 
-#define N(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
+#define N(a) ((unsigned)ARRAY_SIZE(a))
 
 static void arena_setup(void)
 {

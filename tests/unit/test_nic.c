@@ -23,6 +23,7 @@
 #include "ioapic.h"
 #include "irqchip.h"
 #include "machine.h"
+#include "minivmm/util.h"
 #include "nic.h"
 
 static struct gmem gm;
@@ -58,7 +59,7 @@ int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
     if (!real)
         real = (int (*)(pthread_mutex_t *, const pthread_mutexattr_t *))dlsym(
             RTLD_NEXT, "pthread_mutex_init");
-    if (mutex_watch && mutex_nlive < sizeof(mutex_live) / sizeof(mutex_live[0]))
+    if (mutex_watch && mutex_nlive < ARRAY_SIZE(mutex_live))
         mutex_live[mutex_nlive++] = m;
     return real(m, a);
 }

@@ -23,6 +23,7 @@
 #include "mm.h"
 #include "mm_env.h"
 #include "slab.h"
+#include "minivmm/util.h"
 
 #define ARENA_SIZE (32ul << 20)
 
@@ -646,7 +647,7 @@ static Suite *slab_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, alloc_free_returns_pages_on_destroy);
     tcase_add_test(tc, ctor_runs_once_per_object);
-    tcase_add_loop_test(tc, alignment, 0, (int)(sizeof(align_cases) / sizeof(align_cases[0])));
+    tcase_add_loop_test(tc, alignment, 0, (int)ARRAY_SIZE(align_cases));
     tcase_add_test(tc, bad_arguments_fail);
     tcase_add_test_raise_signal(tc, slab_panic_bugs, SIGABRT);
     tcase_add_test(tc, destroy_with_live_objects_refused);
@@ -668,7 +669,7 @@ static Suite *slab_suite(void)
     tc = tcase_create("kmalloc");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, kmalloc_classes, 0,
-                        (int)(sizeof(kmalloc_cases) / sizeof(kmalloc_cases[0])));
+                        (int)ARRAY_SIZE(kmalloc_cases));
     tcase_add_test(tc, kmalloc_large_and_too_large);
     tcase_add_test(tc, kmalloc_zero_and_dma);
     tcase_add_test(tc, multipage_slab_kfree_from_tail_page);
