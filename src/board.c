@@ -30,6 +30,8 @@ int board_add(struct machine *m, const struct board_devs *b, char *err, size_t e
          .compat = MINIVMM_FDT_COMPAT_UART,
          .irq = UART_COM1_IRQ,
          .stdout_path = true,
+         .acpi_hid = "PNP0501",
+         .acpi_name = "COM1",
          .fdt_props = uart_fdt_props},
         {.bus = {"exit", BUS_PIO, MINIVMM_EXIT_PORT, 1, &exitport_bus_ops, b->exitp, exitport_regs,
                  exitport_nregs},

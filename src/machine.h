@@ -51,6 +51,10 @@ struct machine_dev {
     unsigned trigger;   /* MACHINE_IRQ_*; 0: the kind's default (ISA edge, virtio level) */
     bool stdout_path;   /* /chosen/stdout-path points here (the console UART) */
     unsigned group;     /* MACHINE_VIRTIO_MMIO: the PF (one per --nic) the VF belongs to */
+    /* ACPI (the DSDT): a Device(acpi_name) with _HID acpi_hid and the row's window and
+     * interrupt as _CRS; acpi_hid NULL: not in the DSDT. */
+    const char *acpi_hid;  /* "PNP0501", "PNP0B00", "LNRO0005", ... */
+    const char *acpi_name; /* 4 characters, [A-Z_][A-Z0-9_]{3} ("COM1") */
     machine_fdt_props_fn fdt_props; /* may be NULL */
     const void *data;               /* for fdt_props (e.g. the MAC) */
 };

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +42,13 @@ void vm_stop(struct vm *vm, int status)
     if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
         /* The eventfd cannot overflow with one write; nothing to do. */
     }
+}
+
+void vm_power(struct vm *vm, enum vm_power_event ev)
+{
+    if (!vm->quiet && !__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+        fprintf(stderr, "minivmm: guest: %s\n", ev == VM_REBOOT ? "reboot" : "power off");
+    vm_stop(vm, 0);
 }
 
 static bool stopping(struct vm *vm)

@@ -86,6 +86,12 @@ struct vm {
     uint64_t pause_t0_ns, paused_ns; /* start of this pause; total of the finished ones */
 };
 
+/* What the guest asked for when it ends the VM itself (ACPI S5 and reset register, the i8042's
+ * reset command). */
+enum vm_power_event { VM_POWER_OFF, VM_REBOOT };
+/* Ends the VM at the guest's request: "minivmm: guest: power off" (or "reboot") on stderr
+ * unless quiet, and vm_stop(vm, 0). Safe from any thread. */
+void vm_power(struct vm *vm, enum vm_power_event ev);
 /* Forces every started vCPU out of KVM_RUN. */
 void vm_kick_vcpus(struct vm *vm);
 /* Requests the VM to stop with `status`; the first request wins. Safe from any thread. */

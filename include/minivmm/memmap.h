@@ -14,10 +14,13 @@
  *   0x0000_9000 | module command lines           |
  *   0x0001_0000 | kernel command line            |  up to 4 KiB, NUL-terminated
  *   0x0002_0000 | flattened device tree          |  up to 64 KiB
- *   0x0003_0000 +--------------------------------+  end of boot structures
+ *   0x0003_0000 | zero page (bzImage boot_params)|  4 KiB, Linux boot protocol only
+ *   0x0003_1000 | identity page tables           |  PML4, PDPT, 4 PDs: 4 GiB in 2 MiB pages
+ *   0x0004_0000 +--------------------------------+  end of boot structures
  *               | free low RAM                   |
  *   0x0009_fc00 | reserved (EBDA, VGA, BIOS)     |  e820 type 2
- *   0x0010_0000 | kernel image (PVH ELF)         |  segments must lie at or above 0x30000
+ *   0x000e_0000 | ACPI tables, RSDP first        |  up to 64 KiB, inside the reserved range
+ *   0x0010_0000 | kernel image (PVH ELF, bzImage)|  segments must lie at or above 0x40000
  *               | RAM ...                        |
  *   0xc000_0000 +--------------------------------+  32-bit MMIO hole (RAM resumes at 4 GiB)
  *   0xfe00_0000 | bench device (abi.h)           |  4 KiB, only with --bench-device
@@ -41,9 +44,13 @@
 #define MEMMAP_CMDLINE_MAX     4096        /* including the NUL */
 #define MEMMAP_FDT             0x20000
 #define MEMMAP_FDT_MAX         0x10000
-#define MEMMAP_BOOT_END        0x30000     /* kernel segments may not start below this */
+#define MEMMAP_ZERO_PAGE       0x30000     /* struct boot_params of the Linux boot protocol */
+#define MEMMAP_PAGE_TABLES     0x31000     /* PML4, PDPT, PD[4]: 6 pages */
+#define MEMMAP_BOOT_END        0x40000     /* kernel segments may not start below this */
 
 #define MEMMAP_EBDA_START      0x9fc00     /* e820 reserved up to 1 MiB */
+#define MEMMAP_ACPI            0xe0000     /* RSDP (16-byte aligned, where a scan finds it) */
+#define MEMMAP_ACPI_MAX        0x10000
 #define MEMMAP_HIMEM_START     0x100000
 
 #define MEMMAP_HOLE_START      0xc0000000  /* RAM above 3 GiB moves above 4 GiB */
