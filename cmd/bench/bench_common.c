@@ -173,6 +173,7 @@ void bench_run_child(const char *const argv[], int timeout_ms, const struct benc
     c->outlen = c->errlen = 0;
     c->out[0] = c->err[0] = '\0';
     c->ns = 0;
+    c->mark_ns = 0;
     if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
         snprintf(c->err, sizeof(c->err), "pipe: %s", strerror(errno));
         c->errlen = strlen(c->err);
@@ -222,8 +223,14 @@ void bench_run_child(const char *const argv[], int timeout_ms, const struct benc
             break;
         if (n <= 0)
             continue;
-        if (pf[0].revents)
+        if (pf[0].revents) {
             take(po[0], c->out, &c->outlen, BENCH_OUT_MAX, &oo);
+            if (c->mark && !c->mark_ns) {
+                c->out[c->outlen] = '\0';
+                if (strstr(c->out, c->mark))
+                    c->mark_ns = now_ns() - t0;
+            }
+        }
         if (pf[1].revents)
             take(pe[0], c->err, &c->errlen, BENCH_ERR_MAX, &eo);
     }
