@@ -79,11 +79,63 @@ static int hour_from_guest(const struct rtc_cmos *r, uint8_t v)
     return (v & RTC_HOUR_PM) ? h + 12 : h;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the "days from civil"
+ * algorithms of H. Hinnant, chrono-Compatible Low-Level Date Algorithms). Used instead of
+ * gmtime_r/timegm: glibc's take a process-wide lock and read the time zone files on first
+ * use (milliseconds on a vCPU's exit path). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, struct tm *tm)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_mon = (int)m - 1;
+    tm->tm_year = (int)((int64_t)yoe + era * 400 + (m <= 2)) - 1900;
+}
+
+static void to_tm(int64_t t, struct tm *tm)
+{
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t secs = t - days * 86400;
+    memset(tm, 0, sizeof(*tm));
+    civil_from_days(days, tm);
+    tm->tm_hour = (int)(secs / 3600);
+    tm->tm_min = (int)(secs / 60 % 60);
+    tm->tm_sec = (int)(secs % 60);
+    tm->tm_wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
+}
+
+/* Out-of-range fields carry over, as with timegm (month 13 is January of the next year). */
+static int64_t from_tm(const struct tm *tm)
+{
+    int64_t y = (int64_t)tm->tm_year + 1900 + tm->tm_mon / 12;
+    int mon = tm->tm_mon % 12;
+    if (mon < 0) {
+        mon += 12;
+        y--;
+    }
+    int64_t days = days_from_civil(y, (unsigned)mon + 1, 1) + tm->tm_mday - 1;
+    return days * 86400 + (int64_t)tm->tm_hour * 3600 + (int64_t)tm->tm_min * 60 + tm->tm_sec;
+}
+
 static void guest_now(const struct rtc_cmos *r, struct timespec *host, struct tm *tm)
 {
     r->clock(r->clock_opaque, host);
-    time_t t = (time_t)(host->tv_sec + r->offset_s);
-    gmtime_r(&t, tm);
+    to_tm((int64_t)host->tv_sec + r->offset_s, tm);
 }
 
 static bool updating(const struct rtc_cmos *r)
@@ -178,11 +230,7 @@ static void write_time(struct rtc_cmos *r, uint8_t idx, uint8_t v)
         return;
     }
     tm.tm_year = year - 1900;
-    tm.tm_isdst = 0;
-    time_t t = timegm(&tm); /* normalises out-of-range fields, as mktime does */
-    if (t == (time_t)-1)
-        return;
-    r->offset_s = (int64_t)t - (int64_t)host.tv_sec;
+    r->offset_s = from_tm(&tm) - (int64_t)host.tv_sec;
 }
 
 static void write_reg(struct rtc_cmos *r, uint8_t idx, uint8_t v)

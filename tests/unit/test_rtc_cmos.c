@@ -9,6 +9,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "ck_loop.h"
 #include "minivmm/util.h"
 #include "rtc_cmos.h"
 
@@ -237,6 +238,41 @@ START_TEST(set_time)
 }
 END_TEST
 
+/* The calendar arithmetic agrees with glibc's gmtime_r from 1970 to 2199 (leap years 2000
+ * and 2096, the non-leap 2100 included), and writing the date back leaves the offset at 0. */
+START_TEST(calendar_matches_gmtime)
+{
+    cmos_wr(RTC_REG_B, RTC_B_24H | RTC_B_DM_BINARY);
+    const int64_t end = 7258118400; /* 2200-01-01 */
+    for (int64_t t = 0; t < end; t += 86400 * 7 + 3600 * 5 + 61) {
+        fake_now.tv_sec = (time_t)t;
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_SECONDS) == tm.tm_sec, "t=%lld", (long long)t);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_MINUTES) == tm.tm_min, "t=%lld", (long long)t);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_HOURS) == tm.tm_hour, "t=%lld", (long long)t);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_DAY_OF_WEEK) == tm.tm_wday + 1, "t=%lld", (long long)t);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_DAY_OF_MONTH) == tm.tm_mday, "t=%lld", (long long)t);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_MONTH) == tm.tm_mon + 1, "t=%lld", (long long)t);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_YEAR) == (tm.tm_year + 1900) % 100, "t=%lld", (long long)t);
+        LOOP_ASSERT_MSG(cmos_rd(RTC_CENTURY) == (tm.tm_year + 1900) / 100, "t=%lld",
+                        (long long)t);
+        cmos_wr(RTC_DAY_OF_MONTH, (uint8_t)tm.tm_mday);
+        cmos_wr(RTC_MONTH, (uint8_t)(tm.tm_mon + 1));
+        LOOP_ASSERT_MSG(rtc.offset_s == 0, "t=%lld offset %lld", (long long)t,
+                        (long long)rtc.offset_s);
+    }
+    /* 2100 is not a leap year: Feb 28 + 1 day is Mar 1. */
+    fake_now.tv_sec = 4107456000; /* 2100-02-28 00:00:00 */
+    ck_assert_uint_eq(cmos_rd(RTC_MONTH), 2);
+    ck_assert_uint_eq(cmos_rd(RTC_DAY_OF_MONTH), 28);
+    fake_now.tv_sec += 86400;
+    ck_assert_uint_eq(cmos_rd(RTC_MONTH), 3);
+    ck_assert_uint_eq(cmos_rd(RTC_DAY_OF_MONTH), 1);
+}
+END_TEST
+
 /* The default clock is the host's CLOCK_REALTIME. */
 START_TEST(host_clock)
 {
@@ -273,6 +309,7 @@ static Suite *rtc_suite(void)
     tcase_add_test(tc, uip_wait_ends);
     tcase_add_test(tc, set_time);
     tcase_add_test(tc, host_clock);
+    tcase_add_test(tc, calendar_matches_gmtime);
     suite_add_tcase(s, tc);
     return s;
 }
