@@ -10,9 +10,9 @@
  * of the XSAVE area for the features enabled in XCR0") -- paranoid_xstate_size_valid(), the
  * "XSAVE consistency problem" warning. KVM keeps EBX in step with the guest's XCR0 at each
  * XSETBV it intercepts. A host whose SVM does not intercept the guest's XSETBV (QEMU's TCG,
- * i.e. tools/kvmbox) leaves EBX at the reset value, and restores its idea of the guest's XCR0
- * (x87 only) at every VM entry, so XSAVE cannot work there at all: guest_cpuid_fixup() then hides
- * XSAVE and everything that needs it (docs/host-notes.md).
+ * i.e. tools/kvmbox) leaves EBX at the reset value, and KVM would load its own idea of the
+ * guest's XCR0 (x87 only) before VM entries, so XSAVE cannot be trusted there:
+ * guest_cpuid_fixup() then hides XSAVE and everything that needs it (docs/host-notes.md).
  */
 #ifndef MINIVMM_GUEST_CPUID_H
 #define MINIVMM_GUEST_CPUID_H
