@@ -6,12 +6,14 @@
 #include "benchdev.h"
 #include "board.h"
 #include "exitport.h"
+#include "i8042.h"
 #include "ioapic.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 #include "minivmm/uart16550.h"
 #include "minivmm/util.h"
 #include "phaseport.h"
+#include "rtc_cmos.h"
 #include "serial16550.h"
 
 /* Linux's of_serial refuses a UART without clock-frequency. */
@@ -50,6 +52,25 @@ int board_add(struct machine *m, const struct board_devs *b, char *err, size_t e
                  b->ioapic ? &ioapic_bus_ops : NULL, b->ioapic, ioapic_regs, ioapic_nregs},
          .kind = MACHINE_IOAPIC,
          .compat = MINIVMM_FDT_COMPAT_IOAPIC,
+         .irq = -1},
+        /* IRQ 8 is described (Linux's rtc-cmos and the DSDT expect it) but never raised: the
+         * model has no interrupts (rtc_cmos.h). */
+        {.bus = {"rtc", BUS_PIO, RTC_CMOS_PORT, 2, &rtc_cmos_bus_ops, b->rtc, rtc_cmos_regs,
+                 rtc_cmos_nregs},
+         .kind = MACHINE_ISA,
+         .compat = "motorola,mc146818",
+         .irq = RTC_CMOS_IRQ,
+         .acpi_hid = "PNP0B00",
+         .acpi_name = "RTC_"},
+        /* Linux probes the i8042 at its fixed ports whether or not it is described, and its
+         * reboot uses it: on the bus, not in the device tree or the DSDT (i8042.h). */
+        {.bus = {"i8042", BUS_PIO, I8042_DATA_PORT, 1, &i8042_bus_ops_data, b->i8042,
+                 i8042_data_regs, i8042_data_nregs},
+         .kind = MACHINE_HIDDEN,
+         .irq = -1},
+        {.bus = {"i8042", BUS_PIO, I8042_STATUS_PORT, 1, &i8042_bus_ops_status, b->i8042,
+                 i8042_status_regs, i8042_status_nregs},
+         .kind = MACHINE_HIDDEN,
          .irq = -1},
     };
     return machine_add_all(m, rows, ARRAY_SIZE(rows), err, errlen);

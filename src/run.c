@@ -24,6 +24,7 @@
 #include "exitlog.h"
 #include "exitport.h"
 #include "exitsum.h"
+#include "i8042.h"
 #include "fdt_build.h"
 #include "machine.h"
 #include "minivmm/abi.h"
@@ -34,6 +35,7 @@
 #include "nic.h"
 #include "phaseport.h"
 #include "pvh.h"
+#include "rtc_cmos.h"
 #include "run.h"
 #include "runreport.h"
 #include "serial16550.h"
@@ -65,6 +67,12 @@ static void on_phase(void *opaque, unsigned vcpu, uint8_t code)
         exitlog_marker(vm->log, &m);
 }
 
+/* The i8042's pulse-reset (Linux's reboot=k, and its fallback for every reboot method). */
+static void on_i8042_reset(void *opaque)
+{
+    vm_power(opaque, VM_REBOOT);
+}
+
 static void on_console_quit(void *opaque)
 {
     struct vm *vm = opaque;
@@ -82,8 +90,26 @@ static int create_board(struct vm *vm, char *err, size_t errlen)
     vm->uart = calloc(1, sizeof(*vm->uart));
     vm->exitp = calloc(1, sizeof(*vm->exitp));
     vm->phasep = calloc(1, sizeof(*vm->phasep));
-    if (!vm->uart || !vm->exitp || !vm->phasep)
+    struct rtc_cmos *rtc = calloc(1, sizeof(*rtc));
+    struct i8042 *kbc = calloc(1, sizeof(*kbc));
+    if (!vm->uart || !vm->exitp || !vm->phasep || !rtc || !kbc) {
+        free(rtc);
+        free(kbc);
         return errmsg_fail(err, errlen, -ENOMEM, "out of memory");
+    }
+    ret = rtc_cmos_init(rtc, NULL, NULL);
+    if (ret) {
+        free(rtc);
+        free(kbc);
+        return errmsg_fail(err, errlen, ret, "rtc: init failed: %s", strerror(-ret));
+    }
+    vm->rtc = rtc;
+    ret = i8042_init(kbc, on_i8042_reset, vm);
+    if (ret) {
+        free(kbc);
+        return errmsg_fail(err, errlen, ret, "i8042: init failed: %s", strerror(-ret));
+    }
+    vm->i8042 = kbc;
     irqchip_line(&vm->ic, UART_COM1_IRQ, &uart_irq);
     console_init(&vm->console, STDIN_FILENO, STDOUT_FILENO);
     ret = serial16550_init(vm->uart, &uart_irq, console_tx, &vm->console);
@@ -94,7 +120,7 @@ static int create_board(struct vm *vm, char *err, size_t errlen)
     }
     *vm->exitp = (struct exitport){.on_exit = on_exit_port, .opaque = vm};
     *vm->phasep = (struct phaseport){.on_phase = on_phase, .opaque = vm};
-    struct board_devs b = {vm->uart, vm->exitp, vm->phasep, vm->ic.ioapic};
+    struct board_devs b = {vm->uart, vm->exitp, vm->phasep, vm->ic.ioapic, vm->rtc, vm->i8042};
     return board_add(&vm->mach, &b, err, errlen);
 }
 
@@ -105,6 +131,14 @@ static void destroy_board(struct vm *vm)
     free(vm->uart);
     free(vm->exitp);
     free(vm->phasep);
+    if (vm->rtc)
+        rtc_cmos_destroy(vm->rtc);
+    free(vm->rtc);
+    if (vm->i8042)
+        i8042_destroy(vm->i8042);
+    free(vm->i8042);
+    vm->rtc = NULL;
+    vm->i8042 = NULL;
     vm->uart = NULL;
     vm->exitp = NULL;
     vm->phasep = NULL;

@@ -8,6 +8,7 @@
  * its own exit; on bare-metal KVM io.count > 1 and the elements sit back to back in the run
  * area: both are handled by walking io.count.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guest_cpuid.h"
 #include "exitlog.h"
 #include "pvh.h"
 #include "vcpu.h"
@@ -40,19 +42,19 @@ int vcpu_signals_init(void)
     return sigaction(KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
 }
 
-/* KVM emulates the TSC-deadline timer in its LAPIC but does not list it in
- * KVM_GET_SUPPORTED_CPUID (it depends on the in-kernel LAPIC, which the VMM chooses): a VMM
- * sets CPUID.1:ECX[24] itself when KVM_CAP_TSC_DEADLINE_TIMER is present, as QEMU does.
- * (PVM hosts leaked the host's bit into leaf 1, which hid this; SVM hosts do not.) */
-#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-
-static void add_tsc_deadline(int sys_fd, struct kvm_cpuid2 *c)
+/* Whether this host intercepts its guests' XSETBV: read from its own CPUID hypervisor
+ * signature (guest_cpuid_host_xsetbv_exits). */
+static bool host_xsetbv_exits(void)
 {
-    if (ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
-        return;
-    for (unsigned i = 0; i < c->nent; i++)
-        if (c->entries[i].function == 1)
-            c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+    unsigned a, b, c, d;
+    char sig[12] = {0};
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c >> 31) & 1) {
+        __cpuid(0x40000000, a, b, c, d);
+        memcpy(sig, &b, 4);
+        memcpy(sig + 4, &c, 4);
+        memcpy(sig + 8, &d, 4);
+    }
+    return guest_cpuid_host_xsetbv_exits(sig);
 }
 
 struct kvm_cpuid2 *vcpu_supported_cpuid(int sys_fd, char *err, size_t errlen)
@@ -62,10 +64,8 @@ struct kvm_cpuid2 *vcpu_supported_cpuid(int sys_fd, char *err, size_t errlen)
         if (!c)
             break;
         c->nent = n;
-        if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-            add_tsc_deadline(sys_fd, c);
+        if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
             return c;
-        }
         int e = errno;
         free(c);
         if (e != E2BIG) {
@@ -77,9 +77,6 @@ struct kvm_cpuid2 *vcpu_supported_cpuid(int sys_fd, char *err, size_t errlen)
     return NULL;
 }
 
-#define CPUID_TIMING_LEAF 0x40000010 /* VMware's: EAX = TSC kHz, EBX = APIC bus kHz */
-#define APIC_BUS_KHZ 1000000         /* KVM's LAPIC timer runs at 1 GHz */
-
 static int set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *sup, char *err, size_t errlen)
 {
     size_t sz = sizeof(*sup) + (sup->nent + 1) * sizeof(sup->entries[0]);
@@ -89,39 +86,16 @@ static int set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *sup, char *err, si
         return -ENOMEM;
     }
     memcpy(c, sup, sz - sizeof(sup->entries[0]));
-    /* Tell the guest its TSC rate (as QEMU's vmware-cpuid-freq does), so it needs no
-     * calibration loop: emulated guest instructions are too slow to calibrate with. */
     int tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
-    bool has_kvm_leaf = false;
-    for (unsigned i = 0; i < c->nent; i++)
-        if (c->entries[i].function == 0x40000000)
-            has_kvm_leaf = true;
-    if (tsc_khz > 0 && has_kvm_leaf) {
-        c->entries[c->nent++] = (struct kvm_cpuid_entry2){
-            .function = CPUID_TIMING_LEAF, .eax = (uint32_t)tsc_khz, .ebx = APIC_BUS_KHZ};
-    }
-    for (unsigned i = 0; i < c->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &c->entries[i];
-        switch (e->function) {
-        case 1:
-            e->ebx = (e->ebx & 0x0000ffffu) | (v->id << 24) | ((v->vm->ncpus & 0xff) << 16);
-            e->ecx &= ~(1u << 13); /* CX16: cmpxchg16b kills the VM on PVM hosts */
-            e->ecx |= 1u << 31;    /* hypervisor present */
-            if (v->vm->ncpus > 1)
-                e->edx |= 1u << 28; /* HTT: the logical count in EBX is valid */
-            break;
-        case 0xb:
-        case 0x1f:
-            e->edx = v->id; /* x2APIC ID */
-            break;
-        case 0x40000000: /* hypervisor leaves: make room for the timing leaf */
-            if (tsc_khz > 0 && e->eax < CPUID_TIMING_LEAF)
-                e->eax = CPUID_TIMING_LEAF;
-            break;
-        default:
-            break;
-        }
-    }
+    struct guest_cpuid_opts o = {
+        .vcpu = v->id,
+        .ncpus = v->vm->ncpus,
+        .tsc_deadline = ioctl(v->vm->kvm.sys_fd, KVM_CHECK_EXTENSION,
+                              KVM_CAP_TSC_DEADLINE_TIMER) > 0,
+        .tsc_khz = tsc_khz > 0 ? (uint32_t)tsc_khz : 0,
+        .xsetbv_exits = host_xsetbv_exits(),
+    };
+    guest_cpuid_fixup(c, &o);
     int ret = 0;
     if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
         ret = -errno;

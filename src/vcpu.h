@@ -25,7 +25,8 @@ struct vcpu {
     uint64_t live[EXITSUM_MAX_REASONS + 1];
 };
 
-/* Creates the vCPU with per-vCPU CPUID (APIC ID = id, CX16 cleared). 0 or -errno + reason. */
+/* Creates the vCPU with per-vCPU CPUID (guest_cpuid_fixup: APIC ID = id, CX16 cleared, ...).
+ * 0 or -errno + reason. */
 int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct kvm_cpuid2 *cpuid,
                 char *err, size_t errlen);
 /* Puts the vCPU in the PVH entry state (BSP only). */

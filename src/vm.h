@@ -36,6 +36,8 @@ struct serial16550;
 struct exitport;
 struct phaseport;
 struct benchdev;
+struct rtc_cmos;
+struct i8042;
 
 /* The machine-wide state holds devices by pointer: no device struct is embedded here. */
 struct vm {
@@ -48,6 +50,8 @@ struct vm {
     struct console console;
     struct exitport *exitp;
     struct phaseport *phasep;
+    struct rtc_cmos *rtc;
+    struct i8042 *i8042; /* its pulse-reset command ends the VM: vm_power(VM_REBOOT) */
     struct benchdev *bench; /* NULL without --bench-device */
     struct exitlog *log;            /* NULL without --exit-log */
     struct exitlog_busmap map;

@@ -28,6 +28,9 @@ expect_line "$d/rep" '^  0xfec00000 +ioapic IOREGSEL write' "IOAPIC MMIO named, 
 expect_line "$d/rep" '^vCPUs:' "per-vCPU table"
 expect_line "$d/rep" '^  +1 +[0-9]+ ' "vCPU 1 row"
 expect_line "$d/rep" '^  serial +pio +0x3f8 +[0-9]+' "per-device row"
+expect_line "$d/rep" '^  rtc +pio +0x70 +0 ' "the bus map's CMOS RTC (our guest leaves it alone)"
+expect_line "$d/rep" '^  i8042 +pio +0x60 +0 ' "the bus map's i8042 data port"
+expect_line "$d/rep" '^  i8042 +pio +0x64 +0 ' "the bus map's i8042 status port"
 for p in entry long-mode devices-ready cpus-up command done; do
     expect_line "$d/rep" "^  $p +[0-9.]+ +[0-9.]+ +[0-9]+" "phase $p"
 done

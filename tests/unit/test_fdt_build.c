@@ -42,7 +42,7 @@ static uint8_t fdtbuf[MEMMAP_FDT_MAX];
 static void machine(struct machine *m, const struct gmem *gm, unsigned ncpus)
 {
     char err[256];
-    struct board_devs b = {NULL, NULL, NULL, NULL};
+    struct board_devs b = {NULL, NULL, NULL, NULL, NULL, NULL};
     machine_init(m, ncpus, gm, NULL);
     ck_assert_msg(board_add(m, &b, err, sizeof(err)) == 0, "%s", err);
 }
@@ -197,6 +197,15 @@ START_TEST(test_tree_contents)
     prop_str(fdt, "/isa/phase-port@i80", "compatible", "minivmm,phase-port");
     static const uint32_t phase_reg[] = {1, 0x80, 1};
     prop_cells(fdt, "/isa/phase-port@i80", "reg", phase_reg, 3);
+
+    /* The CMOS RTC: ports 0x70-0x71, IRQ 8 edge. The i8042 is on the bus only. */
+    prop_str(fdt, "/isa/rtc@i70", "compatible", "motorola,mc146818");
+    static const uint32_t rtc_reg[] = {1, 0x70, 2};
+    prop_cells(fdt, "/isa/rtc@i70", "reg", rtc_reg, 3);
+    static const uint32_t rtc_irq[] = {8, 3};
+    prop_cells(fdt, "/isa/rtc@i70", "interrupts", rtc_irq, 2);
+    ck_assert_int_lt(fdt_path_offset(fdt, "/isa/i8042@i60"), 0);
+    ck_assert_int_lt(fdt_path_offset(fdt, "/isa/i8042@i64"), 0);
 }
 END_TEST
 
