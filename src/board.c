@@ -3,6 +3,7 @@
  */
 #include <libfdt.h>
 
+#include "acpi_pm.h"
 #include "benchdev.h"
 #include "board.h"
 #include "exitport.h"
@@ -50,6 +51,11 @@ int board_add(struct machine *m, const struct board_devs *b, char *err, size_t e
                  b->ioapic ? &ioapic_bus_ops : NULL, b->ioapic, ioapic_regs, ioapic_nregs},
          .kind = MACHINE_IOAPIC,
          .compat = MINIVMM_FDT_COMPAT_IOAPIC,
+         .irq = -1},
+        /* Described by the FADT, not the device tree (acpi.c). */
+        {.bus = {"acpi-pm", BUS_PIO, MINIVMM_ACPI_PM_PORT, MINIVMM_ACPI_PM_PORT_SIZE,
+                 &acpi_pm_bus_ops, b->pm, acpi_pm_regs, acpi_pm_nregs},
+         .kind = MACHINE_ACPI_PM,
          .irq = -1},
     };
     return machine_add_all(m, rows, ARRAY_SIZE(rows), err, errlen);

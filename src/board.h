@@ -1,6 +1,7 @@
 /*
  * board.h: the rows of the machine description (machine.h) for the devices the VMM itself
- * places: the ones every VM has (COM1's 16550A, the exit and phase ports, the IOAPIC) and the
+ * places: the ones every VM has (COM1's 16550A, the exit and phase ports, the IOAPIC, the ACPI
+ * PM registers) and the
  * bench device of `minivmm bench exits`. The NICs add their own rows (nic.c).
  */
 #ifndef MINIVMM_BOARD_H
@@ -15,12 +16,14 @@ struct exitport;
 struct phaseport;
 struct ioapic;
 struct benchdev;
+struct acpi_pm;
 
 struct board_devs {
     struct serial16550 *uart;
     struct exitport *exitp;
     struct phaseport *phasep;
     struct ioapic *ioapic; /* NULL: KVM's own (--irqchip=kernel), described but not on our bus */
+    struct acpi_pm *pm;    /* the ACPI sleep and reset registers */
 };
 
 /* Adds the fixed devices' rows (and registers them on the machine's bus): 0 or -errno with

@@ -8,6 +8,7 @@
  * [0, MEMMAP_BOOT_END) as reserved until it has read them.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "minivmm/abi.h"
@@ -65,6 +66,14 @@ int pvh_write_boot_info(const struct gmem *gm, const char *cmdline, const void *
         si.modlist_paddr = MEMMAP_MODLIST;
     }
     return gmem_write(gm, MEMMAP_START_INFO, &si, sizeof(si)) ? -EFAULT : 0;
+}
+
+int pvh_set_rsdp(const struct gmem *gm, uint64_t rsdp_paddr)
+{
+    return gmem_write(gm, MEMMAP_START_INFO + offsetof(struct hvm_start_info, rsdp_paddr),
+                      &rsdp_paddr, sizeof(rsdp_paddr))
+               ? -EFAULT
+               : 0;
 }
 
 static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <libfdt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "acpi.h"
+#include "acpi_pm.h"
 #include "benchdev.h"
 #include "board.h"
 #include "console.h"
@@ -65,6 +68,18 @@ static void on_phase(void *opaque, unsigned vcpu, uint8_t code)
         exitlog_marker(vm->log, &m);
 }
 
+static void on_power_off(void *opaque, unsigned vcpu)
+{
+    (void)vcpu;
+    vm_power(opaque, VM_POWER_OFF);
+}
+
+static void on_reset(void *opaque, unsigned vcpu)
+{
+    (void)vcpu;
+    vm_power(opaque, VM_REBOOT);
+}
+
 static void on_console_quit(void *opaque)
 {
     struct vm *vm = opaque;
@@ -82,7 +97,8 @@ static int create_board(struct vm *vm, char *err, size_t errlen)
     vm->uart = calloc(1, sizeof(*vm->uart));
     vm->exitp = calloc(1, sizeof(*vm->exitp));
     vm->phasep = calloc(1, sizeof(*vm->phasep));
-    if (!vm->uart || !vm->exitp || !vm->phasep)
+    vm->pm = calloc(1, sizeof(*vm->pm));
+    if (!vm->uart || !vm->exitp || !vm->phasep || !vm->pm)
         return errmsg_fail(err, errlen, -ENOMEM, "out of memory");
     irqchip_line(&vm->ic, UART_COM1_IRQ, &uart_irq);
     console_init(&vm->console, STDIN_FILENO, STDOUT_FILENO);
@@ -94,7 +110,8 @@ static int create_board(struct vm *vm, char *err, size_t errlen)
     }
     *vm->exitp = (struct exitport){.on_exit = on_exit_port, .opaque = vm};
     *vm->phasep = (struct phaseport){.on_phase = on_phase, .opaque = vm};
-    struct board_devs b = {vm->uart, vm->exitp, vm->phasep, vm->ic.ioapic};
+    *vm->pm = (struct acpi_pm){.on_power_off = on_power_off, .on_reset = on_reset, .opaque = vm};
+    struct board_devs b = {vm->uart, vm->exitp, vm->phasep, vm->ic.ioapic, vm->pm};
     return board_add(&vm->mach, &b, err, errlen);
 }
 
@@ -105,6 +122,8 @@ static void destroy_board(struct vm *vm)
     free(vm->uart);
     free(vm->exitp);
     free(vm->phasep);
+    free(vm->pm);
+    vm->pm = NULL;
     vm->uart = NULL;
     vm->exitp = NULL;
     vm->phasep = NULL;
@@ -122,6 +141,24 @@ static int write_file(const char *path, const void *buf, size_t len)
     return ret;
 }
 
+/* --dump-acpi: DIR/<signature>.dat per table, the names acpidump -b gives (iasl -d reads
+ * them). */
+static int dump_acpi(const char *dir, const struct acpi_tables *t, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < t->n; i++) {
+        char path[4096], name[5];
+        for (int k = 0; k < 5; k++)
+            name[k] = (char)(t->t[i].sig[k] >= 'A' && t->t[i].sig[k] <= 'Z' ? t->t[i].sig[k] + 32
+                                                                             : t->t[i].sig[k]);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s.dat", dir, name) >= sizeof(path))
+            return errmsg_fail(err, errlen, -ENAMETOOLONG, "--dump-acpi: %s: path too long", dir);
+        int ret = write_file(path, t->buf + t->t[i].off, t->t[i].len);
+        if (ret)
+            return errmsg_fail(err, errlen, ret, "--dump-acpi: %s: %s", path, strerror(-ret));
+    }
+    return 0;
+}
+
 int run_vm(const struct run_config *cfg)
 {
     struct run_config o = *cfg; /* o.bootargs grows by the --nic words */
@@ -129,6 +166,7 @@ int run_vm(const struct run_config *cfg)
     int ret, status = VM_STATUS_ERROR;
     struct kvm_cpuid2 *cpuid = NULL;
     static char fdt[MEMMAP_FDT_MAX];
+    static struct acpi_tables acpi;
     struct elf_image img;
     struct nics *nics = NULL;
     void *api = NULL;
@@ -231,7 +269,23 @@ int run_vm(const struct run_config *cfg)
         status = 0;
         goto out_uart;
     }
+    /* 6b. ACPI tables (from the same description) at MEMMAP_ACPI, the RSDP first. */
+    ret = acpi_build(&acpi, &vm->mach, MEMMAP_ACPI);
+    if (ret) {
+        snprintf(err, sizeof(err), "acpi: cannot build the tables: %s", strerror(-ret));
+        goto err_print_uart;
+    }
+    if (o.dump_acpi) {
+        if (dump_acpi(o.dump_acpi, &acpi, err, sizeof(err)))
+            goto err_print_uart;
+        status = 0;
+        goto out_uart;
+    }
     ret = pvh_write_boot_info(&vm->gm, o.bootargs, fdt, fdt_totalsize(fdt));
+    if (!ret)
+        ret = gmem_write(&vm->gm, MEMMAP_ACPI, acpi.buf, acpi.len) ? -EFAULT : 0;
+    if (!ret)
+        ret = pvh_set_rsdp(&vm->gm, MEMMAP_ACPI);
     if (ret) {
         snprintf(err, sizeof(err), "pvh: cannot write boot information: %s", strerror(-ret));
         goto err_print_uart;

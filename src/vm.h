@@ -36,6 +36,7 @@ struct serial16550;
 struct exitport;
 struct phaseport;
 struct benchdev;
+struct acpi_pm;
 
 /* The machine-wide state holds devices by pointer: no device struct is embedded here. */
 struct vm {
@@ -48,6 +49,7 @@ struct vm {
     struct console console;
     struct exitport *exitp;
     struct phaseport *phasep;
+    struct acpi_pm *pm;     /* the ACPI sleep and reset registers */
     struct benchdev *bench; /* NULL without --bench-device */
     struct exitlog *log;            /* NULL without --exit-log */
     struct exitlog_busmap map;
