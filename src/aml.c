@@ -179,7 +179,7 @@ void aml_integer(struct aml *a, uint64_t v)
 void aml_string(struct aml *a, const char *s)
 {
     for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x01 || (unsigned char)*p > 0x7f)
+        if ((unsigned char)*p > 0x7f)
             fail(a, -EINVAL); /* AsciiCharList: 0x01-0x7f */
     byte(a, AML_STRING_PREFIX);
     aml_bytes(a, s, strlen(s) + 1);

@@ -5,7 +5,8 @@
  * EBDA, the legacy 0x9fc00-1 MiB area reserved, RAM from 1 MiB to the 3 GiB hole, and RAM
  * above 4 GiB for large VMs. Linux BUG()s on KVM without a version-1 memory map, so it is
  * always given. The boot structures themselves sit in RAM marked usable: the guest must treat
- * [0, MEMMAP_BOOT_END) as reserved until it has read them.
+ * [0, MEMMAP_BOOT_END) as reserved until it has read them. rsdp_paddr points at the ACPI
+ * tables (pvh_set_rsdp; acpi.c); our guest ignores it and reads the FDT.
  */
 #include <errno.h>
 #include <stddef.h>

@@ -3,9 +3,10 @@
  *
  * run_vm() reads top to bottom as the machine comes up: open KVM, create the VM and its
  * interrupt controller, map memory, load the kernel, create the devices (each a row of the
- * machine description, machine.h), build the device tree and boot info from it, create vCPUs,
- * start them, wait, tear down in reverse. Every failure is one line on stderr.
+ * machine description, machine.h), build the device tree, the ACPI tables and boot info from
+ * it, create vCPUs, start them, wait, tear down in reverse. Every failure is one line on stderr.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libfdt.h>
@@ -148,8 +149,7 @@ static int dump_acpi(const char *dir, const struct acpi_tables *t, char *err, si
     for (unsigned i = 0; i < t->n; i++) {
         char path[4096], name[5];
         for (int k = 0; k < 5; k++)
-            name[k] = (char)(t->t[i].sig[k] >= 'A' && t->t[i].sig[k] <= 'Z' ? t->t[i].sig[k] + 32
-                                                                             : t->t[i].sig[k]);
+            name[k] = (char)tolower((unsigned char)t->t[i].sig[k]);
         if ((size_t)snprintf(path, sizeof(path), "%s/%s.dat", dir, name) >= sizeof(path))
             return errmsg_fail(err, errlen, -ENAMETOOLONG, "--dump-acpi: %s: path too long", dir);
         int ret = write_file(path, t->buf + t->t[i].off, t->t[i].len);

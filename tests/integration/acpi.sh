@@ -17,7 +17,7 @@ done
 expect_no_line "$d/iasl" '[Ee]rror|[Ww]arning' "iasl errors or warnings"
 expect_line "$d/t/dsdt.dsl" 'Device \(COM1\)' "COM1 in the DSDT"
 expect_line "$d/t/dsdt.dsl" 'EisaId \("PNP0501"\)' "COM1's _HID"
-expect_line "$d/t/dsdt.dsl" 'Name \(_S5, Package' "\\_S5"
+expect_line "$d/t/dsdt.dsl" 'Name \(\\_S5, Package' '\_S5'
 expect_line "$d/t/facp.dsl" 'Hardware Reduced \(V5\) : 1' "hardware-reduced FADT"
 expect_line "$d/t/facp.dsl" 'Address : 0000000000000602' "reset register at 0x602"
 [ "$(grep -c 'Subtable Type : 00 \[Processor Local APIC\]' "$d/t/apic.dsl")" = 3 ] ||
