@@ -6,7 +6,8 @@
  * irqchip). Every table is checked for its signature, length and checksum (all bytes sum to
  * 0), the RSDP's two checksums and XSDT pointer, the XSDT's entries, the FADT's
  * hardware-reduced flags and PM registers, the MADT's entries, and COM1's Device in the DSDT
- * byte by byte, decoded by hand from ACPI 6.5 §20 and §6.4. The encoder's PkgLength is checked
+ * byte by byte, decoded by hand from ACPI 6.5 §20 and §6.4. Rows alone decide the FADT's PM
+ * registers, \_S5 and the i8042/RTC boot flags. The encoder's PkgLength is checked
  * at each encoding boundary. `test_acpi --iasl` (its own meson test) hands the tables to the
  * ACPICA disassembler, `iasl -d`, and skips (77) when iasl is not installed.
  */
@@ -275,6 +276,45 @@ START_TEST(test_dsdt_com1)
 }
 END_TEST
 
+/* Without a PM row: no sleep or reset registers and no \_S5; an i8042 and an RTC row set and
+ * clear their IAPC_BOOT_ARCH flags. acpi.c learns all of it from the rows. */
+START_TEST(test_rows_drive_fadt)
+{
+    static struct gmem gm;
+    static struct machine m;
+    char err[256];
+    uint32_t len;
+    ck_assert_int_eq(gmem_layout(&gm, 128 * MiB), 0);
+    machine_init(&m, 2, &gm, NULL);
+    const struct machine_dev rows[] = {
+        {.bus = {"ioapic", BUS_MMIO, MEMMAP_IOAPIC_BASE, MEMMAP_IOAPIC_SIZE, NULL, NULL, NULL, 0},
+         .kind = MACHINE_IOAPIC, .compat = "x", .irq = -1},
+        {.bus = {"i8042", BUS_PIO, 0x60, 1, NULL, NULL, NULL, 0}, .kind = MACHINE_ISA,
+         .compat = "x", .irq = 1, .acpi_hid = "PNP0303", .acpi_name = "KBD_"},
+        {.bus = {"rtc", BUS_PIO, 0x70, 2, NULL, NULL, NULL, 0}, .kind = MACHINE_ISA,
+         .compat = "x", .irq = 8, .acpi_hid = "PNP0B00", .acpi_name = "RTC_"},
+    };
+    ck_assert_msg(machine_add_all(&m, rows, ARRAY_SIZE(rows), err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(acpi_build(&tables, &m, MEMMAP_ACPI), 0);
+    const uint8_t *f = table("FACP", &len);
+    uint32_t flags = get_le32(f + 112);
+    ck_assert(flags & (1u << 20));
+    ck_assert(!(flags & (1u << 10)));
+    static const uint8_t zero[12];
+    ck_assert_int_eq(memcmp(f + 116, zero, 12), 0);
+    ck_assert_int_eq(memcmp(f + 244, zero, 12), 0);
+    ck_assert_int_eq(memcmp(f + 256, zero, 12), 0);
+    uint16_t boot_arch = get_le16(f + 109);
+    ck_assert(boot_arch & (1u << 1));    /* 8042 */
+    ck_assert(!(boot_arch & (1u << 5))); /* a CMOS RTC is described */
+    const uint8_t *d = table("DSDT", &len);
+    ck_assert_ptr_null(memmem(d, len, "_S5_", 4));
+    static const uint8_t kbd_hid[] = {'K', 'B', 'D', '_', 0x08, '_', 'H', 'I', 'D',
+                                      0x0c, 0x41, 0xd0, 0x03, 0x03};
+    find(d + 36, len - 36, kbd_hid, sizeof(kbd_hid));
+}
+END_TEST
+
 /* ---- refusals ---- */
 
 START_TEST(test_bad_rows)
@@ -469,6 +509,7 @@ static Suite *acpi_suite(void)
     tcase_add_loop_test(tc, test_xsdt_and_fadt, 0, 4);
     tcase_add_loop_test(tc, test_madt, 0, 4);
     tcase_add_loop_test(tc, test_dsdt_com1, 0, 4);
+    tcase_add_test(tc, test_rows_drive_fadt);
     tcase_add_test(tc, test_bad_rows);
     suite_add_tcase(s, tc);
     tc = tcase_create("aml");
