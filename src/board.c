@@ -3,6 +3,7 @@
  */
 #include <libfdt.h>
 
+#include "acpi_pm.h"
 #include "benchdev.h"
 #include "board.h"
 #include "exitport.h"
@@ -71,6 +72,11 @@ int board_add(struct machine *m, const struct board_devs *b, char *err, size_t e
         {.bus = {"i8042", BUS_PIO, I8042_STATUS_PORT, 1, &i8042_bus_ops_status, b->i8042,
                  i8042_status_regs, i8042_status_nregs},
          .kind = MACHINE_HIDDEN,
+         .irq = -1},
+        /* Described by the FADT, not the device tree (acpi.c). */
+        {.bus = {"acpi-pm", BUS_PIO, MINIVMM_ACPI_PM_PORT, MINIVMM_ACPI_PM_PORT_SIZE,
+                 &acpi_pm_bus_ops, b->pm, acpi_pm_regs, acpi_pm_nregs},
+         .kind = MACHINE_ACPI_PM,
          .irq = -1},
     };
     return machine_add_all(m, rows, ARRAY_SIZE(rows), err, errlen);

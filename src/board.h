@@ -1,7 +1,7 @@
 /*
  * board.h: the rows of the machine description (machine.h) for the devices the VMM itself
  * places: the ones every VM has (COM1's 16550A, the exit and phase ports, the IOAPIC, the
- * CMOS RTC and the i8042) and the
+ * CMOS RTC, the i8042 and the ACPI PM registers) and the
  * bench device of `minivmm bench exits`. The NICs add their own rows (nic.c).
  */
 #ifndef MINIVMM_BOARD_H
@@ -18,6 +18,7 @@ struct ioapic;
 struct benchdev;
 struct rtc_cmos;
 struct i8042;
+struct acpi_pm;
 
 struct board_devs {
     struct serial16550 *uart;
@@ -26,6 +27,7 @@ struct board_devs {
     struct ioapic *ioapic; /* NULL: KVM's own (--irqchip=kernel), described but not on our bus */
     struct rtc_cmos *rtc;
     struct i8042 *i8042;
+    struct acpi_pm *pm;    /* the ACPI sleep and reset registers */
 };
 
 /* Adds the fixed devices' rows (and registers them on the machine's bus): 0 or -errno with

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aml.h"
 #include "machine.h"
 #include "minivmm/errmsg.h"
 
@@ -25,8 +26,10 @@ int machine_add(struct machine *m, const struct machine_dev *d, char *err, size_
     if (m->ndevs >= MACHINE_MAX_DEVS)
         return errmsg_fail(err, errlen, -ENOSPC, "machine: more than %d devices at %s",
                            MACHINE_MAX_DEVS, name);
-    if (!d->bus.name || d->bus.size == 0 || (d->kind != MACHINE_HIDDEN && !d->compat) ||
-        (d->kind == MACHINE_ISA && d->bus.space != BUS_PIO) ||
+    if (!d->bus.name || d->bus.size == 0 ||
+        (d->kind != MACHINE_HIDDEN && d->kind != MACHINE_ACPI_PM && !d->compat) ||
+        (d->acpi_hid && !aml_valid_nameseg(d->acpi_name)) ||
+        ((d->kind == MACHINE_ISA || d->kind == MACHINE_ACPI_PM) && d->bus.space != BUS_PIO) ||
         ((d->kind == MACHINE_IOAPIC || d->kind == MACHINE_VIRTIO_MMIO) &&
          d->bus.space != BUS_MMIO) ||
         (d->kind == MACHINE_VIRTIO_MMIO && (d->bus.size & 0x3ff || d->irq < 0)))

@@ -8,6 +8,8 @@
  *   - the buses (machine_add registers the row's window on the VM's bus; the exit log's bus map
  *     is then read from the bus, exitlog_busmap_from_bus),
  *   - the device tree (fdt_build.c walks the rows),
+ *   - the ACPI tables (acpi.c: the DSDT's Devices, the MADT's I/O APICs, the FADT's PM
+ *     registers),
  *   - the `virtio_mmio.device=` words of the guest command line (machine_cmdline).
  * Rows are kept in the order they were added; the bus map and the tree list devices in it.
  */
@@ -29,6 +31,7 @@ enum machine_kind {
     MACHINE_ISA,         /* /isa/<node>@i<port>: reg <1 port size>, interrupts <pin 3> */
     MACHINE_IOAPIC,      /* /ioapic@<base>, the interrupt parent of everything else */
     MACHINE_VIRTIO_MMIO, /* /pf@<first>/virtio_mmio@<addr> (abi.h) and a command-line word */
+    MACHINE_ACPI_PM,     /* not in the tree: the FADT's sleep and reset registers (acpi.c) */
 };
 
 /* Interrupt trigger as the device tree's CE4100 IOAPIC cells say it (Linux of_ioapic_type). */
@@ -51,8 +54,10 @@ struct machine_dev {
     unsigned trigger;   /* MACHINE_IRQ_*; 0: the kind's default (ISA edge, virtio level) */
     bool stdout_path;   /* /chosen/stdout-path points here (the console UART) */
     unsigned group;     /* MACHINE_VIRTIO_MMIO: the PF (one per --nic) the VF belongs to */
-    /* ACPI (the DSDT): a Device(acpi_name) with _HID acpi_hid and the row's window and
-     * interrupt as _CRS; acpi_hid NULL: not in the DSDT. */
+    /* ACPI (the DSDT): a Device(\_SB.acpi_name) with _HID acpi_hid (an EISA id such as
+     * "PNP0501" is compressed, other ids are strings), _UID its number among the rows with
+     * that _HID, and the row's window and interrupt as _CRS; acpi_hid NULL: not in the DSDT.
+     * ISA rows must be PIO windows of at most 255 ports, others below 4 GiB. */
     const char *acpi_hid;  /* "PNP0501", "PNP0B00", "LNRO0005", ... */
     const char *acpi_name; /* 4 characters, [A-Z_][A-Z0-9_]{3} ("COM1") */
     machine_fdt_props_fn fdt_props; /* may be NULL */

@@ -45,6 +45,8 @@ static void usage(FILE *f)
 "      --exit-log FILE     write every VM exit to FILE (binary, read by `minivmm exits`);\n"
 "                          `-` streams one text line per record to stderr\n"
 "      --dump-dtb FILE     write the device tree to FILE and exit (dtc -I dtb -O dts FILE)\n"
+"      --dump-acpi DIR     write the ACPI tables to DIR/<table>.dat (rsdp, xsdt, facp,\n"
+"                          apic, dsdt) and exit (iasl -d DIR/dsdt.dat)\n"
 "      --exit-stats-interval SEC\n"
 "                          print exits per second by reason every SEC seconds while the\n"
 "                          guest runs (on stderr)\n"
@@ -95,8 +97,8 @@ static void usage(FILE *f)
 #undef PARAM
 }
 
-enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_STATS_INTERVAL,
-       OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK };
+enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_DUMP_ACPI,
+       OPT_STATS_INTERVAL, OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK };
 
 static int parse_run(int argc, char **argv, struct run_config *o)
 {
@@ -108,6 +110,7 @@ static int parse_run(int argc, char **argv, struct run_config *o)
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
         {"exit-log", required_argument, NULL, OPT_EXIT_LOG},
         {"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
+        {"dump-acpi", required_argument, NULL, OPT_DUMP_ACPI},
         {"bench-device", optional_argument, NULL, OPT_BENCH_DEVICE}, /* docs/BENCHMARKS.md */
         {"exit-stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"nic", required_argument, NULL, OPT_NIC}, /* src/nic.h */
@@ -157,6 +160,9 @@ static int parse_run(int argc, char **argv, struct run_config *o)
             break;
         case OPT_DUMP_DTB:
             o->dump_dtb = optarg;
+            break;
+        case OPT_DUMP_ACPI:
+            o->dump_acpi = optarg;
             break;
         case OPT_BENCH_DEVICE:
             if (!optarg)

@@ -5,9 +5,11 @@
  * EBDA, the legacy 0x9fc00-1 MiB area reserved, RAM from 1 MiB to the 3 GiB hole, and RAM
  * above 4 GiB for large VMs. Linux BUG()s on KVM without a version-1 memory map, so it is
  * always given. The boot structures themselves sit in RAM marked usable: the guest must treat
- * [0, MEMMAP_BOOT_END) as reserved until it has read them.
+ * [0, MEMMAP_BOOT_END) as reserved until it has read them. rsdp_paddr points at the ACPI
+ * tables (pvh_set_rsdp; acpi.c); our guest ignores it and reads the FDT.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "minivmm/abi.h"
@@ -65,6 +67,14 @@ int pvh_write_boot_info(const struct gmem *gm, const char *cmdline, const void *
         si.modlist_paddr = MEMMAP_MODLIST;
     }
     return gmem_write(gm, MEMMAP_START_INFO, &si, sizeof(si)) ? -EFAULT : 0;
+}
+
+int pvh_set_rsdp(const struct gmem *gm, uint64_t rsdp_paddr)
+{
+    return gmem_write(gm, MEMMAP_START_INFO + offsetof(struct hvm_start_info, rsdp_paddr),
+                      &rsdp_paddr, sizeof(rsdp_paddr))
+               ? -EFAULT
+               : 0;
 }
 
 static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)

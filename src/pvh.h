@@ -19,6 +19,9 @@
  * NULL, the FDT as module 0 (command line MINIVMM_FDT_MODULE_CMDLINE). 0 or -E2BIG/-EFAULT. */
 int pvh_write_boot_info(const struct gmem *gm, const char *cmdline, const void *fdt,
                         size_t fdt_size);
+/* Points hvm_start_info.rsdp_paddr (written by pvh_write_boot_info) at the ACPI RSDP.
+ * 0 or -EFAULT. */
+int pvh_set_rsdp(const struct gmem *gm, uint64_t rsdp_paddr);
 /* Registers and segments at the PVH entry (pvh.pandoc): flat 32-bit CS/DS/ES/SS/FS/GS, TR a
  * 32-bit TSS, CR0 = PE|ET, CR4 = 0, EFLAGS = 2, EBX = start info, EIP = entry. The caller
  * fetched sregs from KVM first so that the fields we do not set keep KVM's values. */

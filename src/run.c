@@ -3,13 +3,15 @@
  *
  * run_vm() reads top to bottom as the machine comes up: open KVM, create the VM and its
  * interrupt controller, map memory, load the kernel, create the devices (each a row of the
- * machine description, machine.h), build the device tree and boot info from it, create vCPUs,
- * start them, wait, tear down in reverse. Every failure is one line on stderr.
+ * machine description, machine.h), build the device tree, the ACPI tables and boot info from
+ * it, create vCPUs, start them, wait, tear down in reverse. Every failure is one line on stderr.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libfdt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "acpi.h"
+#include "acpi_pm.h"
 #include "benchdev.h"
 #include "board.h"
 #include "console.h"
@@ -73,6 +77,19 @@ static void on_i8042_reset(void *opaque)
     vm_power(opaque, VM_REBOOT);
 }
 
+/* The ACPI PM registers: S5 through the sleep control register, the reset register. */
+static void on_power_off(void *opaque, unsigned vcpu)
+{
+    (void)vcpu;
+    vm_power(opaque, VM_POWER_OFF);
+}
+
+static void on_reset(void *opaque, unsigned vcpu)
+{
+    (void)vcpu;
+    vm_power(opaque, VM_REBOOT);
+}
+
 static void on_console_quit(void *opaque)
 {
     struct vm *vm = opaque;
@@ -90,9 +107,10 @@ static int create_board(struct vm *vm, char *err, size_t errlen)
     vm->uart = calloc(1, sizeof(*vm->uart));
     vm->exitp = calloc(1, sizeof(*vm->exitp));
     vm->phasep = calloc(1, sizeof(*vm->phasep));
+    vm->pm = calloc(1, sizeof(*vm->pm));
     struct rtc_cmos *rtc = calloc(1, sizeof(*rtc));
     struct i8042 *kbc = calloc(1, sizeof(*kbc));
-    if (!vm->uart || !vm->exitp || !vm->phasep || !rtc || !kbc) {
+    if (!vm->uart || !vm->exitp || !vm->phasep || !vm->pm || !rtc || !kbc) {
         free(rtc);
         free(kbc);
         return errmsg_fail(err, errlen, -ENOMEM, "out of memory");
@@ -120,7 +138,9 @@ static int create_board(struct vm *vm, char *err, size_t errlen)
     }
     *vm->exitp = (struct exitport){.on_exit = on_exit_port, .opaque = vm};
     *vm->phasep = (struct phaseport){.on_phase = on_phase, .opaque = vm};
-    struct board_devs b = {vm->uart, vm->exitp, vm->phasep, vm->ic.ioapic, vm->rtc, vm->i8042};
+    *vm->pm = (struct acpi_pm){.on_power_off = on_power_off, .on_reset = on_reset, .opaque = vm};
+    struct board_devs b = {vm->uart, vm->exitp, vm->phasep, vm->ic.ioapic,
+                           vm->rtc,  vm->i8042, vm->pm};
     return board_add(&vm->mach, &b, err, errlen);
 }
 
@@ -137,8 +157,10 @@ static void destroy_board(struct vm *vm)
     if (vm->i8042)
         i8042_destroy(vm->i8042);
     free(vm->i8042);
+    free(vm->pm);
     vm->rtc = NULL;
     vm->i8042 = NULL;
+    vm->pm = NULL;
     vm->uart = NULL;
     vm->exitp = NULL;
     vm->phasep = NULL;
@@ -156,6 +178,23 @@ static int write_file(const char *path, const void *buf, size_t len)
     return ret;
 }
 
+/* --dump-acpi: DIR/<signature>.dat per table, the names acpidump -b gives (iasl -d reads
+ * them). */
+static int dump_acpi(const char *dir, const struct acpi_tables *t, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < t->n; i++) {
+        char path[4096], name[5];
+        for (int k = 0; k < 5; k++)
+            name[k] = (char)tolower((unsigned char)t->t[i].sig[k]);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s.dat", dir, name) >= sizeof(path))
+            return errmsg_fail(err, errlen, -ENAMETOOLONG, "--dump-acpi: %s: path too long", dir);
+        int ret = write_file(path, t->buf + t->t[i].off, t->t[i].len);
+        if (ret)
+            return errmsg_fail(err, errlen, ret, "--dump-acpi: %s: %s", path, strerror(-ret));
+    }
+    return 0;
+}
+
 int run_vm(const struct run_config *cfg)
 {
     struct run_config o = *cfg; /* o.bootargs grows by the --nic words */
@@ -163,6 +202,7 @@ int run_vm(const struct run_config *cfg)
     int ret, status = VM_STATUS_ERROR;
     struct kvm_cpuid2 *cpuid = NULL;
     static char fdt[MEMMAP_FDT_MAX];
+    static struct acpi_tables acpi;
     struct elf_image img;
     struct nics *nics = NULL;
     void *api = NULL;
@@ -265,7 +305,23 @@ int run_vm(const struct run_config *cfg)
         status = 0;
         goto out_uart;
     }
+    /* 6b. ACPI tables (from the same description) at MEMMAP_ACPI, the RSDP first. */
+    ret = acpi_build(&acpi, &vm->mach, MEMMAP_ACPI);
+    if (ret) {
+        snprintf(err, sizeof(err), "acpi: cannot build the tables: %s", strerror(-ret));
+        goto err_print_uart;
+    }
+    if (o.dump_acpi) {
+        if (dump_acpi(o.dump_acpi, &acpi, err, sizeof(err)))
+            goto err_print_uart;
+        status = 0;
+        goto out_uart;
+    }
     ret = pvh_write_boot_info(&vm->gm, o.bootargs, fdt, fdt_totalsize(fdt));
+    if (!ret)
+        ret = gmem_write(&vm->gm, MEMMAP_ACPI, acpi.buf, acpi.len) ? -EFAULT : 0;
+    if (!ret)
+        ret = pvh_set_rsdp(&vm->gm, MEMMAP_ACPI);
     if (ret) {
         snprintf(err, sizeof(err), "pvh: cannot write boot information: %s", strerror(-ret));
         goto err_print_uart;

@@ -35,6 +35,7 @@ struct run_config {
     enum kvm_irqchip_mode irqchip;
     const char *exit_log;
     const char *dump_dtb;
+    const char *dump_acpi; /* --dump-acpi DIR */
     double stats_interval; /* --exit-stats-interval, seconds; 0 = off */
     bool quiet;
     enum benchdev_mode bench_device;     /* --bench-device[=ioeventfd], for `minivmm bench` */

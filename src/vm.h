@@ -38,6 +38,7 @@ struct phaseport;
 struct benchdev;
 struct rtc_cmos;
 struct i8042;
+struct acpi_pm;
 
 /* The machine-wide state holds devices by pointer: no device struct is embedded here. */
 struct vm {
@@ -52,6 +53,7 @@ struct vm {
     struct phaseport *phasep;
     struct rtc_cmos *rtc;
     struct i8042 *i8042; /* its pulse-reset command ends the VM: vm_power(VM_REBOOT) */
+    struct acpi_pm *pm;     /* the ACPI sleep and reset registers */
     struct benchdev *bench; /* NULL without --bench-device */
     struct exitlog *log;            /* NULL without --exit-log */
     struct exitlog_busmap map;

@@ -29,6 +29,30 @@
 #define MINIVMM_PHASE_PORT 0x80
 
 /*
+ * The ACPI PM device (devices/acpi_pm.c): the sleep and reset registers of hardware-reduced
+ * ACPI, which the FADT points at (src/acpi.c; ACPI 6.5 §4.8.3.7 sleep control and status,
+ * §4.8.3.6 reset register). 8-bit I/O ports from MINIVMM_ACPI_PM_PORT:
+ *   +0 SLEEP_CONTROL  write SLP_EN | SLP_TYP << 2: with SLP_TYP 5 (the DSDT's \_S5) the VM
+ *                     powers off; other sleep types are ignored (no \_S1-\_S4 is offered)
+ *   +1 SLEEP_STATUS   read: WAK_STS (bit 7), never set (no sleep state returns); write 1 to
+ *                     clear it
+ *   +2 RESET          write MINIVMM_ACPI_PM_RESET_VALUE (the FADT's RESET_VALUE): the VM ends
+ *                     as a reboot
+ * Reads of SLEEP_CONTROL and RESET return 0.
+ */
+#define MINIVMM_ACPI_PM_PORT 0x600
+#define MINIVMM_ACPI_PM_PORT_SIZE 4
+#define MINIVMM_ACPI_PM_SLEEP_CONTROL 0
+#define MINIVMM_ACPI_PM_SLEEP_STATUS 1
+#define MINIVMM_ACPI_PM_RESET 2
+#define MINIVMM_ACPI_PM_SLP_EN 0x20
+#define MINIVMM_ACPI_PM_SLP_TYP_SHIFT 2
+#define MINIVMM_ACPI_PM_SLP_TYP_MASK 0x1c
+#define MINIVMM_ACPI_PM_SLP_TYP_S5 5
+#define MINIVMM_ACPI_PM_WAK_STS 0x80
+#define MINIVMM_ACPI_PM_RESET_VALUE 0x01
+
+/*
  * The bench device, for `minivmm bench exits` (docs/BENCHMARKS.md). Present only when the VM
  * is started with `minivmm run --bench-device[=ioeventfd]`, never in normal runs. The same two
  * 32-bit registers sit at MINIVMM_BENCH_PORT (PIO) and at MEMMAP_BENCH_BASE (MMIO, memmap.h):

@@ -42,7 +42,7 @@ static uint8_t fdtbuf[MEMMAP_FDT_MAX];
 static void machine(struct machine *m, const struct gmem *gm, unsigned ncpus)
 {
     char err[256];
-    struct board_devs b = {NULL, NULL, NULL, NULL, NULL, NULL};
+    struct board_devs b = {0};
     machine_init(m, ncpus, gm, NULL);
     ck_assert_msg(board_add(m, &b, err, sizeof(err)) == 0, "%s", err);
 }
