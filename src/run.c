@@ -231,7 +231,7 @@ int run_vm(const struct run_config *cfg)
         status = 0;
         goto out_uart;
     }
-    ret = pvh_write_boot_info(&vm->gm, o.bootargs, fdt, fdt_totalsize(fdt));
+    ret = pvh_write_boot_info(&vm->gm, o.bootargs, fdt, fdt_totalsize(fdt), 0, 0);
     if (ret) {
         snprintf(err, sizeof(err), "pvh: cannot write boot information: %s", strerror(-ret));
         goto err_print_uart;

@@ -434,7 +434,7 @@ START_TEST(test_boot_info_with_fdt)
     ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     size_t fdt_size = fdt_totalsize(fdtbuf);
     const char *cmdline = "console=ttyS0 quiet hello";
-    ck_assert_int_eq(pvh_write_boot_info(&gm, cmdline, fdtbuf, fdt_size), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, cmdline, fdtbuf, fdt_size, 0, 0), 0);
 
     struct hvm_start_info si;
     ck_assert_int_eq(gmem_read(&gm, MEMMAP_START_INFO, &si, sizeof(si)), 0);
@@ -477,7 +477,7 @@ END_TEST
 
 START_TEST(test_boot_info_without_fdt)
 {
-    ck_assert_int_eq(pvh_write_boot_info(&gm, "", NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "", NULL, 0, 0, 0), 0);
     struct hvm_start_info si;
     ck_assert_int_eq(gmem_read(&gm, MEMMAP_START_INFO, &si, sizeof(si)), 0);
     ck_assert_uint_eq(si.magic, HVM_START_MAGIC_VALUE);
@@ -496,7 +496,7 @@ START_TEST(test_boot_info_above_4g)
     ck_assert_int_eq(gmem_layout(&big, 6 * GiB), 0);
     big.host = calloc(1, MEMMAP_BOOT_END);
     ck_assert_ptr_nonnull(big.host);
-    ck_assert_int_eq(pvh_write_boot_info(&big, "x", NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&big, "x", NULL, 0, 0, 0), 0);
     struct hvm_start_info si;
     ck_assert_int_eq(gmem_read(&big, MEMMAP_START_INFO, &si, sizeof(si)), 0);
     static const struct hvm_memmap_table_entry want[] = {
@@ -516,7 +516,7 @@ START_TEST(test_cmdline_limits)
     /* 4095 characters + NUL: fits exactly. */
     memset(line, 'c', MEMMAP_CMDLINE_MAX - 1);
     line[MEMMAP_CMDLINE_MAX - 1] = '\0';
-    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0, 0, 0), 0);
     ck_assert_uint_eq(gm.host[MEMMAP_CMDLINE + MEMMAP_CMDLINE_MAX - 2], 'c');
     ck_assert_uint_eq(gm.host[MEMMAP_CMDLINE + MEMMAP_CMDLINE_MAX - 1], 0);
 
@@ -525,12 +525,12 @@ START_TEST(test_cmdline_limits)
     ram_setup();
     memset(line, 'c', MEMMAP_CMDLINE_MAX);
     line[MEMMAP_CMDLINE_MAX] = '\0';
-    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0), -E2BIG);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0, 0, 0), -E2BIG);
     ck_assert_uint_eq(gm.host[MEMMAP_START_INFO], 0);
     ck_assert_uint_eq(gm.host[MEMMAP_CMDLINE], 0);
 
     /* An FDT larger than its slot. */
-    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", fdtbuf, MEMMAP_FDT_MAX + 1), -E2BIG);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", fdtbuf, MEMMAP_FDT_MAX + 1, 0, 0), -E2BIG);
     ck_assert_uint_eq(gm.host[MEMMAP_START_INFO], 0);
 }
 END_TEST
@@ -543,7 +543,7 @@ START_TEST(test_boot_info_ram_too_small)
     tiny.host = calloc(1, 0x8000);
     ck_assert_ptr_nonnull(tiny.host);
     tiny.regions[0].size = 0x8000; /* hand-shrunk: only the GDT, start info and e820 fit */
-    ck_assert_int_eq(pvh_write_boot_info(&tiny, "x", NULL, 0), -EFAULT);
+    ck_assert_int_eq(pvh_write_boot_info(&tiny, "x", NULL, 0, 0, 0), -EFAULT);
     free(tiny.host);
 }
 END_TEST
@@ -596,7 +596,7 @@ static void check_flat(const struct kvm_segment *s, uint16_t sel, uint8_t type)
 
 START_TEST(test_entry_state)
 {
-    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", NULL, 0, 0, 0), 0);
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     memset(&regs, 0xcc, sizeof(regs));
