@@ -24,25 +24,25 @@
 #include "minivmm/util.h"
 
 /* Setup header fields: offsets in the file and in the zero page alike (boot.rst). */
-#define HDR_SETUP_SECTS 0x1f1     /* u8: 0 means 4 */
-#define HDR_SYSSIZE 0x1f4         /* u32: protected-mode size in 16-byte units */
-#define HDR_VID_MODE 0x1fa        /* u16 */
-#define HDR_BOOT_FLAG 0x1fe       /* u16: 0xaa55 */
-#define HDR_JUMP 0x200            /* the header ends at 0x202 + the byte at 0x201 */
-#define HDR_HEADER 0x202          /* u32: "HdrS" */
-#define HDR_VERSION 0x206         /* u16 */
-#define HDR_TYPE_OF_LOADER 0x210  /* u8 */
-#define HDR_LOADFLAGS 0x211       /* u8 */
-#define HDR_RAMDISK_IMAGE 0x218   /* u32 */
-#define HDR_RAMDISK_SIZE 0x21c    /* u32 */
-#define HDR_CMD_LINE_PTR 0x228    /* u32 */
-#define HDR_INITRD_ADDR_MAX 0x22c /* u32 */
+#define HDR_SETUP_SECTS 0x1f1      /* u8: 0 means 4 */
+#define HDR_SYSSIZE 0x1f4          /* u32: protected-mode size in 16-byte units */
+#define HDR_VID_MODE 0x1fa         /* u16 */
+#define HDR_BOOT_FLAG 0x1fe        /* u16: 0xaa55 */
+#define HDR_JUMP 0x200             /* the header ends at 0x202 + the byte at 0x201 */
+#define HDR_HEADER 0x202           /* u32: "HdrS" */
+#define HDR_VERSION 0x206          /* u16 */
+#define HDR_TYPE_OF_LOADER 0x210   /* u8 */
+#define HDR_LOADFLAGS 0x211        /* u8 */
+#define HDR_RAMDISK_IMAGE 0x218    /* u32 */
+#define HDR_RAMDISK_SIZE 0x21c     /* u32 */
+#define HDR_CMD_LINE_PTR 0x228     /* u32 */
+#define HDR_INITRD_ADDR_MAX 0x22c  /* u32 */
 #define HDR_KERNEL_ALIGNMENT 0x230 /* u32 */
-#define HDR_XLOADFLAGS 0x236      /* u16 */
-#define HDR_CMDLINE_SIZE 0x238    /* u32 */
-#define HDR_PREF_ADDRESS 0x258    /* u64 */
-#define HDR_INIT_SIZE 0x260       /* u32 */
-#define HDR_END_2_12 0x264        /* every field we read ends below this */
+#define HDR_XLOADFLAGS 0x236       /* u16 */
+#define HDR_CMDLINE_SIZE 0x238     /* u32 */
+#define HDR_PREF_ADDRESS 0x258     /* u64 */
+#define HDR_INIT_SIZE 0x260        /* u32 */
+#define HDR_END_2_12 0x264         /* every field we read ends below this */
 
 #define HDRS_MAGIC 0x53726448u /* "HdrS" */
 #define BOOT_FLAG_MAGIC 0xaa55
@@ -53,19 +53,20 @@
 #define ENTRY64_OFFSET 0x200
 
 /* Zero page fields outside the setup header (zero-page.rst). */
-#define ZP_ACPI_RSDP_ADDR 0x070     /* u64 */
-#define ZP_EXT_RAMDISK_IMAGE 0x0c0  /* u32: high 32 bits */
-#define ZP_EXT_RAMDISK_SIZE 0x0c4   /* u32 */
-#define ZP_EXT_CMD_LINE_PTR 0x0c8   /* u32 */
-#define ZP_E820_ENTRIES 0x1e8       /* u8 */
-#define ZP_E820_TABLE 0x2d0         /* struct boot_e820_entry[128], 20 bytes each, packed */
+#define ZP_ACPI_RSDP_ADDR 0x070    /* u64 */
+#define ZP_EXT_RAMDISK_IMAGE 0x0c0 /* u32: high 32 bits */
+#define ZP_EXT_RAMDISK_SIZE 0x0c4  /* u32 */
+#define ZP_EXT_CMD_LINE_PTR 0x0c8  /* u32 */
+#define ZP_E820_ENTRIES 0x1e8      /* u8 */
+#define ZP_E820_TABLE 0x2d0        /* struct boot_e820_entry[128], 20 bytes each, packed */
 #define ZP_E820_MAX 128
+_Static_assert(E820_MAX_RANGES <= ZP_E820_MAX, "e820 ranges beyond the zero page's table");
 #define ZP_SIZE 4096
 
 /* Identity page tables at MEMMAP_PAGE_TABLES: PML4, PDPT, then one PD per GiB. */
 #define PT_PML4 MEMMAP_PAGE_TABLES
 #define PT_PDPT (MEMMAP_PAGE_TABLES + 0x1000)
-#define PT_PD(i) (MEMMAP_PAGE_TABLES + 0x2000 + (i) * 0x1000)
+#define PT_PD(i) (MEMMAP_PAGE_TABLES + 0x2000 + (i)*0x1000)
 #define PT_GIB 4
 #define PTE_P 0x1
 #define PTE_RW 0x2
@@ -118,9 +119,10 @@ int bzimage_load(const uint8_t *buf, size_t len, const struct gmem *gm, struct b
     img->pm_size = len - setup;
     uint64_t syssize = (uint64_t)get_le32(buf + HDR_SYSSIZE) * 16;
     if (syssize > img->pm_size)
-        return errmsg_fail(err, errlen, -ENOEXEC,
-                           "bzImage truncated: syssize says %llu bytes of kernel, the file has %llu",
-                           (unsigned long long)syssize, (unsigned long long)img->pm_size);
+        return errmsg_fail(
+            err, errlen, -ENOEXEC,
+            "bzImage truncated: syssize says %llu bytes of kernel, the file has %llu",
+            (unsigned long long)syssize, (unsigned long long)img->pm_size);
     if (img->pm_size <= ENTRY64_OFFSET)
         return errmsg_fail(err, errlen, -ENOEXEC, "bzImage truncated: no 64-bit entry at +0x200");
 
@@ -145,9 +147,10 @@ int bzimage_load(const uint8_t *buf, size_t len, const struct gmem *gm, struct b
                            (unsigned long long)img->load_addr, img->init_size,
                            (unsigned long long)(gm->size >> 20));
     if (img->load_addr < MEMMAP_BOOT_END)
-        return errmsg_fail(err, errlen, -EFAULT, "bzImage load address 0x%llx overlaps the boot "
-                           "structures below 0x%x", (unsigned long long)img->load_addr,
-                           MEMMAP_BOOT_END);
+        return errmsg_fail(err, errlen, -EFAULT,
+                           "bzImage load address 0x%llx overlaps the boot "
+                           "structures below 0x%x",
+                           (unsigned long long)img->load_addr, MEMMAP_BOOT_END);
 
     /* The setup header: from 0x1f1 to its end (0x202 + the jump's offset byte), never past
      * the zero page's hdr field or the file. */
@@ -189,8 +192,8 @@ static int write_page_tables(const struct gmem *gm)
     return gmem_write(gm, PT_PDPT, pdpt, sizeof(pdpt)) ? -EFAULT : 0;
 }
 
-int bzimage_write_boot_params(const struct gmem *gm, const struct bzimage *img,
-                              const char *cmdline, gpa_t initrd, uint64_t initrd_size, gpa_t rsdp)
+int bzimage_write_boot_params(const struct gmem *gm, const struct bzimage *img, const char *cmdline,
+                              gpa_t initrd, uint64_t initrd_size, gpa_t rsdp)
 {
     uint8_t zp[ZP_SIZE] = {0};
     struct e820_range r[E820_MAX_RANGES];
@@ -237,19 +240,33 @@ void bzimage_entry_state(uint64_t entry, struct kvm_regs *regs, struct kvm_sregs
     regs->rsi = MEMMAP_ZERO_PAGE;
     regs->rflags = 2; /* IF = 0 */
 
-    sregs->cs = (struct kvm_segment){
-        .base = 0, .limit = 0xffffffff, .selector = BZIMAGE_GDT_CODE64, .type = 0xb,
-        .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1};
-    sregs->ds = (struct kvm_segment){
-        .base = 0, .limit = 0xffffffff, .selector = BZIMAGE_GDT_DATA, .type = 0x3,
-        .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1};
+    sregs->cs = (struct kvm_segment){.base = 0,
+                                     .limit = 0xffffffff,
+                                     .selector = BZIMAGE_GDT_CODE64,
+                                     .type = 0xb,
+                                     .present = 1,
+                                     .dpl = 0,
+                                     .db = 0,
+                                     .s = 1,
+                                     .l = 1,
+                                     .g = 1};
+    sregs->ds = (struct kvm_segment){.base = 0,
+                                     .limit = 0xffffffff,
+                                     .selector = BZIMAGE_GDT_DATA,
+                                     .type = 0x3,
+                                     .present = 1,
+                                     .dpl = 0,
+                                     .db = 1,
+                                     .s = 1,
+                                     .l = 0,
+                                     .g = 1};
     sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
     sregs->tr = (struct kvm_segment){
         .base = 0, .limit = 0x67, .selector = BZIMAGE_GDT_TSS, .type = 0xb, .present = 1, .s = 0};
     sregs->gdt.base = MEMMAP_GDT;
     sregs->gdt.limit = sizeof(gdt) - 1;
     sregs->cr3 = PT_PML4;
-    sregs->cr4 = 0x20;            /* PAE */
-    sregs->cr0 = 0x80000011;      /* PG | ET | PE */
-    sregs->efer = 0x500;          /* LMA | LME */
+    sregs->cr4 = 0x20;       /* PAE */
+    sregs->cr0 = 0x80000011; /* PG | ET | PE */
+    sregs->efer = 0x500;     /* LMA | LME */
 }

@@ -51,8 +51,8 @@ int bzimage_load(const uint8_t *buf, size_t len, const struct gmem *gm, struct b
  * cmd_line_ptr = MEMMAP_CMDLINE, ramdisk_image/size when initrd_size != 0, acpi_rsdp_addr when
  * rsdp != 0), the command line, the GDT and the identity page tables (4 GiB in 2 MiB pages at
  * MEMMAP_PAGE_TABLES). 0, -E2BIG (command line longer than the kernel accepts) or -EFAULT. */
-int bzimage_write_boot_params(const struct gmem *gm, const struct bzimage *img,
-                              const char *cmdline, gpa_t initrd, uint64_t initrd_size, gpa_t rsdp);
+int bzimage_write_boot_params(const struct gmem *gm, const struct bzimage *img, const char *cmdline,
+                              gpa_t initrd, uint64_t initrd_size, gpa_t rsdp);
 /* Registers at the 64-bit entry (boot.rst "64-bit Boot Protocol"): long mode with paging on
  * the identity tables, CS = 0x10 (64-bit), DS/ES/SS/FS/GS = 0x18, TR a 64-bit TSS, IF = 0,
  * RSI = the zero page, RIP = entry. The caller fetched sregs from KVM first. */

@@ -10,7 +10,7 @@
 
 #include "minivmm/hw/gmem.h"
 
-#define E820_RAM 1      /* same values as HVM_MEMMAP_TYPE_* and Linux's E820_TYPE_* */
+#define E820_RAM 1 /* same values as HVM_MEMMAP_TYPE_* and Linux's E820_TYPE_* */
 #define E820_RESERVED 2
 
 /* At most this many ranges: low RAM, the legacy area, one per RAM region. */

@@ -60,8 +60,8 @@ static int open_regular(const char *what, const char *path, int *fdp, uint64_t *
     return 0;
 }
 
-int loader_read_file(const char *what, const char *path, uint64_t max, uint8_t **bufp,
-                     size_t *lenp, char *err, size_t errlen)
+int loader_read_file(const char *what, const char *path, uint64_t max, uint8_t **bufp, size_t *lenp,
+                     char *err, size_t errlen)
 {
     uint64_t size;
     int fd, ret = open_regular(what, path, &fd, &size, err, errlen);
@@ -103,8 +103,8 @@ int loader_load_kernel(const char *path, const struct gmem *gm, struct kernel_im
     if (bzimage_probe(buf, len)) {
         k->format = KERNEL_BZIMAGE;
         ret = bzimage_load(buf, len, gm, &k->bz, why, sizeof(why));
-        k->end = k->bz.load_addr + (k->bz.init_size > k->bz.pm_size ? k->bz.init_size
-                                                                     : k->bz.pm_size);
+        k->end =
+            k->bz.load_addr + (k->bz.init_size > k->bz.pm_size ? k->bz.init_size : k->bz.pm_size);
     } else {
         k->format = KERNEL_PVH_ELF;
         ret = elf_load_pvh(buf, len, gm, &k->elf, why, sizeof(why));
@@ -118,8 +118,7 @@ int loader_load_kernel(const char *path, const struct gmem *gm, struct kernel_im
     return ret;
 }
 
-int loader_place_initrd(const struct gmem *gm, uint64_t size, gpa_t above, gpa_t limit,
-                        gpa_t *addr)
+int loader_place_initrd(const struct gmem *gm, uint64_t size, gpa_t above, gpa_t limit, gpa_t *addr)
 {
     struct e820_range r[E820_MAX_RANGES];
     unsigned n = e820_build(gm, r);

@@ -23,11 +23,11 @@ struct kernel_image {
 
 /* Reads a whole regular file of at most max bytes into a malloc'd buffer (the caller frees);
  * what names it in the error ("kernel", "--initrd"). 0 or -errno with "what: path: reason". */
-int loader_read_file(const char *what, const char *path, uint64_t max, uint8_t **buf,
-                     size_t *len, char *err, size_t errlen);
+int loader_read_file(const char *what, const char *path, uint64_t max, uint8_t **buf, size_t *len,
+                     char *err, size_t errlen);
 /* Loads the kernel at path: a bzImage when it has "HdrS" at 0x202, else a PVH ELF. */
-int loader_load_kernel(const char *path, const struct gmem *gm, struct kernel_image *k,
-                       char *err, size_t errlen);
+int loader_load_kernel(const char *path, const struct gmem *gm, struct kernel_image *k, char *err,
+                       size_t errlen);
 /* Where an initrd of size bytes goes: the highest page-aligned address in an e820 RAM range
  * with the whole initrd at or above `above` and below both `limit` (exclusive) and the 3 GiB
  * MMIO hole. 0 with *addr set, or -ENOSPC. */

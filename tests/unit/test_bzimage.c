@@ -45,21 +45,21 @@ static void make_image(void)
 {
     memset(image, 0, sizeof(image));
     image[0x1f1] = SETUP_SECTS;
-    put_le32(image + 0x1f4, PM_BYTES / 16);       /* syssize */
-    put_le16(image + 0x1fe, 0xaa55);              /* boot_flag */
-    image[0x200] = 0xeb;                          /* jmp */
-    image[0x201] = 0x6a;                          /* header ends at 0x26c */
+    put_le32(image + 0x1f4, PM_BYTES / 16); /* syssize */
+    put_le16(image + 0x1fe, 0xaa55);        /* boot_flag */
+    image[0x200] = 0xeb;                    /* jmp */
+    image[0x201] = 0x6a;                    /* header ends at 0x26c */
     memcpy(image + 0x202, "HdrS", 4);
-    put_le16(image + 0x206, 0x020f);              /* version 2.15 */
-    image[0x211] = 0x01;                          /* loadflags: LOADED_HIGH */
-    put_le32(image + 0x214, 0x100000);            /* code32_start */
-    put_le32(image + 0x22c, 0x7fffffff);          /* initrd_addr_max */
-    put_le32(image + 0x230, 0x200000);            /* kernel_alignment */
-    image[0x234] = 1;                             /* relocatable_kernel */
-    put_le16(image + 0x236, 0x0003);              /* XLF_KERNEL_64 | CAN_BE_LOADED_ABOVE_4G */
-    put_le32(image + 0x238, 2047);                /* cmdline_size */
-    put_le64(image + 0x258, PREF);                /* pref_address */
-    put_le32(image + 0x260, INIT_SIZE);           /* init_size */
+    put_le16(image + 0x206, 0x020f);     /* version 2.15 */
+    image[0x211] = 0x01;                 /* loadflags: LOADED_HIGH */
+    put_le32(image + 0x214, 0x100000);   /* code32_start */
+    put_le32(image + 0x22c, 0x7fffffff); /* initrd_addr_max */
+    put_le32(image + 0x230, 0x200000);   /* kernel_alignment */
+    image[0x234] = 1;                    /* relocatable_kernel */
+    put_le16(image + 0x236, 0x0003);     /* XLF_KERNEL_64 | CAN_BE_LOADED_ABOVE_4G */
+    put_le32(image + 0x238, 2047);       /* cmdline_size */
+    put_le64(image + 0x258, PREF);       /* pref_address */
+    put_le32(image + 0x260, INIT_SIZE);  /* init_size */
     for (unsigned i = 0; i < PM_BYTES; i++)
         image[SETUP_BYTES + i] = (uint8_t)(i * 7 + 1);
     image_len = sizeof(image);
@@ -147,20 +147,63 @@ END_TEST
 
 /* ---- bad images: one reason each, RAM untouched ---- */
 
-static void m_bad_magic(void) { memcpy(image + 0x202, "HdrZ", 4); }
-static void m_bad_boot_flag(void) { put_le16(image + 0x1fe, 0x55aa); }
-static void m_old_version(void) { put_le16(image + 0x206, 0x020b); }
-static void m_not_loaded_high(void) { image[0x211] = 0; }
-static void m_no_kernel64(void) { put_le16(image + 0x236, 0x0002); }
-static void m_setup_sects_overflow(void) { image[0x1f1] = 255; }
-static void m_syssize_too_big(void) { put_le32(image + 0x1f4, PM_BYTES / 16 + 1); }
-static void m_truncated_header(void) { image_len = 0x240; }
-static void m_truncated_file(void) { image_len = SETUP_BYTES + PM_BYTES / 2; }
-static void m_no_entry(void) { image_len = SETUP_BYTES + 0x100; put_le32(image + 0x1f4, 0); }
-static void m_init_size_too_big(void) { put_le32(image + 0x260, 0x7001000); }
-static void m_init_size_huge(void) { put_le32(image + 0x260, 0xffffffff); }
-static void m_pref_near_top(void) { put_le64(image + 0x258, 0xffffffffffe00000ull); }
-static void m_empty(void) { image_len = 0; }
+static void m_bad_magic(void)
+{
+    memcpy(image + 0x202, "HdrZ", 4);
+}
+static void m_bad_boot_flag(void)
+{
+    put_le16(image + 0x1fe, 0x55aa);
+}
+static void m_old_version(void)
+{
+    put_le16(image + 0x206, 0x020b);
+}
+static void m_not_loaded_high(void)
+{
+    image[0x211] = 0;
+}
+static void m_no_kernel64(void)
+{
+    put_le16(image + 0x236, 0x0002);
+}
+static void m_setup_sects_overflow(void)
+{
+    image[0x1f1] = 255;
+}
+static void m_syssize_too_big(void)
+{
+    put_le32(image + 0x1f4, PM_BYTES / 16 + 1);
+}
+static void m_truncated_header(void)
+{
+    image_len = 0x240;
+}
+static void m_truncated_file(void)
+{
+    image_len = SETUP_BYTES + PM_BYTES / 2;
+}
+static void m_no_entry(void)
+{
+    image_len = SETUP_BYTES + 0x100;
+    put_le32(image + 0x1f4, 0);
+}
+static void m_init_size_too_big(void)
+{
+    put_le32(image + 0x260, 0x7001000);
+}
+static void m_init_size_huge(void)
+{
+    put_le32(image + 0x260, 0xffffffff);
+}
+static void m_pref_near_top(void)
+{
+    put_le64(image + 0x258, 0xffffffffffe00000ull);
+}
+static void m_empty(void)
+{
+    image_len = 0;
+}
 
 static const struct bad {
     const char *name;
@@ -218,16 +261,16 @@ START_TEST(test_zero_page)
     ck_assert_uint_eq(get_le16(zp + 0x206), 0x020f);
     ck_assert_uint_eq(get_le64(zp + 0x258), PREF);
     ck_assert_uint_eq(zp32(0x260), INIT_SIZE);
-    ck_assert_uint_eq(zp[0x210], 0xff);                   /* type_of_loader */
-    ck_assert_uint_eq(get_le16(zp + 0x1fa), 0xffff);     /* vid_mode */
-    ck_assert_uint_eq(zp32(0x228), MEMMAP_CMDLINE);      /* cmd_line_ptr */
-    ck_assert_uint_eq(zp32(0x0c8), 0);                   /* ext_cmd_line_ptr */
-    ck_assert_uint_eq(zp32(0x218), 0x4000000);           /* ramdisk_image */
-    ck_assert_uint_eq(zp32(0x21c), 0x12345);             /* ramdisk_size */
+    ck_assert_uint_eq(zp[0x210], 0xff);              /* type_of_loader */
+    ck_assert_uint_eq(get_le16(zp + 0x1fa), 0xffff); /* vid_mode */
+    ck_assert_uint_eq(zp32(0x228), MEMMAP_CMDLINE);  /* cmd_line_ptr */
+    ck_assert_uint_eq(zp32(0x0c8), 0);               /* ext_cmd_line_ptr */
+    ck_assert_uint_eq(zp32(0x218), 0x4000000);       /* ramdisk_image */
+    ck_assert_uint_eq(zp32(0x21c), 0x12345);         /* ramdisk_size */
     ck_assert_uint_eq(zp32(0x0c0), 0);
     ck_assert_uint_eq(zp32(0x0c4), 0);
-    ck_assert_uint_eq(get_le64(zp + 0x070), 0);          /* acpi_rsdp_addr: none */
-    ck_assert_uint_eq(zp[0x1ef], 0);                     /* sentinel */
+    ck_assert_uint_eq(get_le64(zp + 0x070), 0); /* acpi_rsdp_addr: none */
+    ck_assert_uint_eq(zp[0x1ef], 0);            /* sentinel */
     /* Past the header, and the setup code before it, nothing from the file. */
     for (unsigned off = 0x26c; off < 0x2d0; off++)
         LOOP_ASSERT_MSG(zp[off] == 0, "zero page byte 0x%x", off);
@@ -330,8 +373,7 @@ START_TEST(test_identity_page_tables)
         for (unsigned i = 0; i < 512; i++) {
             uint64_t e = ram64(pdpt + 0x1000 * (g + 1) + 8 * i);
             uint64_t va = ((uint64_t)g << 30) | ((uint64_t)i << 21);
-            LOOP_ASSERT_MSG(e == (va | 0x83), "PD[%u][%u] = 0x%llx", g, i,
-                            (unsigned long long)e);
+            LOOP_ASSERT_MSG(e == (va | 0x83), "PD[%u][%u] = 0x%llx", g, i, (unsigned long long)e);
         }
     ck_assert_uint_le(pdpt + 5 * 0x1000, MEMMAP_BOOT_END);
     ck_assert_uint_ge(MEMMAP_PAGE_TABLES, MEMMAP_ZERO_PAGE + 4096);
@@ -454,8 +496,7 @@ START_TEST(test_load_initrd)
     ck_assert_uint_eq(a, (128 * MiB - sizeof(data)) & ~0xfffull);
     ck_assert_mem_eq(gm.host + a, data, sizeof(data));
     /* Too large for what lies above the kernel. */
-    ret = loader_load_initrd(tmp_path, &gm, 128 * MiB - 8192, 0x80000000, &a, &n, err,
-                             sizeof(err));
+    ret = loader_load_initrd(tmp_path, &gm, 128 * MiB - 8192, 0x80000000, &a, &n, err, sizeof(err));
     unlink(tmp_path);
     ck_assert_int_eq(ret, -EFBIG);
     ck_assert_msg(strstr(err, "--initrd: ") == err && strstr(err, "do not fit"), "%s", err);
