@@ -20,11 +20,11 @@
 #include "benchdev.h"
 #include "board.h"
 #include "console.h"
-#include "loader.h"
 #include "exitlog.h"
 #include "exitport.h"
 #include "exitsum.h"
 #include "fdt_build.h"
+#include "loader.h"
 #include "machine.h"
 #include "minivmm/abi.h"
 #include "minivmm/errmsg.h"
@@ -310,7 +310,8 @@ int run_vm(const struct run_config *cfg)
             snprintf(kdesc, sizeof(kdesc), "ELF%d, PVH entry 0x%x", img.elf.elfclass,
                      img.elf.pvh_entry);
         else
-            snprintf(kdesc, sizeof(kdesc), "bzImage, boot protocol %u.%02u, 64-bit entry 0x%" PRIx64,
+            snprintf(kdesc, sizeof(kdesc),
+                     "bzImage, boot protocol %u.%02u, 64-bit entry 0x%" PRIx64,
                      img.bz.version >> 8, img.bz.version & 0xff, img.bz.entry64);
         if (initrd_size)
             snprintf(idesc, sizeof(idesc), ", initrd %" PRIu64 " KiB at 0x%" PRIx64,
