@@ -134,23 +134,23 @@ int bzimage_load(const uint8_t *buf, size_t len, const struct gmem *gm, struct b
     if (pref < MEMMAP_HIMEM_START || (pref & 0xfff) ||
         (align && !(align & (align - 1)) && (pref & (align - 1))))
         pref = MEMMAP_HIMEM_START; /* boot.rst: the default load address */
+    _Static_assert(MEMMAP_HIMEM_START >= MEMMAP_BOOT_END, "kernel over the boot structures");
     img->load_addr = pref;
     img->entry64 = pref + ENTRY64_OFFSET;
 
+    if (pref >= MEMMAP_HOLE_START)
+        return errmsg_fail(err, errlen, -EFAULT,
+                           "bzImage: pref_address 0x%llx lies above the RAM below 3 GiB",
+                           (unsigned long long)pref);
     uint64_t need = img->init_size > img->pm_size ? img->init_size : img->pm_size;
     uint64_t end = img->load_addr + need;
-    if (end < img->load_addr || end > MEMMAP_HOLE_START || !gmem_ptr(gm, img->load_addr, need))
+    if (end > MEMMAP_HOLE_START || !gmem_ptr(gm, img->load_addr, need))
         return errmsg_fail(err, errlen, -EFAULT,
                            "bzImage needs %llu MiB of RAM from 0x%llx (init_size 0x%x), more "
                            "than guest RAM (%llu MiB) has there; raise -m",
                            (unsigned long long)((end - img->load_addr + (1 << 20) - 1) >> 20),
                            (unsigned long long)img->load_addr, img->init_size,
                            (unsigned long long)(gm->size >> 20));
-    if (img->load_addr < MEMMAP_BOOT_END)
-        return errmsg_fail(err, errlen, -EFAULT,
-                           "bzImage load address 0x%llx overlaps the boot "
-                           "structures below 0x%x",
-                           (unsigned long long)img->load_addr, MEMMAP_BOOT_END);
 
     /* The setup header: from 0x1f1 to its end (0x202 + the jump's offset byte), never past
      * the zero page's hdr field or the file. */

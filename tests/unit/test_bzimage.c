@@ -200,6 +200,10 @@ static void m_pref_near_top(void)
 {
     put_le64(image + 0x258, 0xffffffffffe00000ull);
 }
+static void m_pref_in_hole(void)
+{
+    put_le64(image + 0x258, MEMMAP_HOLE_START);
+}
 static void m_empty(void)
 {
     image_len = 0;
@@ -223,7 +227,8 @@ static const struct bad {
     {"no 64-bit entry", m_no_entry, -ENOEXEC, "no 64-bit entry"},
     {"init_size beyond 128 MiB of RAM", m_init_size_too_big, -EFAULT, "raise -m"},
     {"init_size 4 GiB", m_init_size_huge, -EFAULT, "raise -m"},
-    {"pref_address that wraps", m_pref_near_top, -EFAULT, "raise -m"},
+    {"pref_address near 2^64", m_pref_near_top, -EFAULT, "above the RAM below 3 GiB"},
+    {"pref_address in the hole", m_pref_in_hole, -EFAULT, "above the RAM below 3 GiB"},
     {"empty file", m_empty, -ENOEXEC, "not a bzImage"},
 };
 
