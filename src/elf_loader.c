@@ -9,16 +9,14 @@
  */
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "elf_loader.h"
+#include "loader.h"
 #include "minivmm/errmsg.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
@@ -216,51 +214,14 @@ int elf_load_pvh_file(const char *path, const struct gmem *gm, struct elf_image 
                       size_t errlen)
 {
     char why[200];
-    int ret;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        ret = -errno;
-        return errmsg_fail(err, errlen, ret, "kernel: %s: %s", path, strerror(-ret));
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        ret = -errno;
-        errmsg_fail(err, errlen, ret, "kernel: %s: %s", path, strerror(-ret));
-        goto err_close;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ret = errmsg_fail(err, errlen, -EINVAL, "kernel: %s: not a regular file", path);
-        goto err_close;
-    }
-    if ((uint64_t)st.st_size > ELF_LOADER_MAX_FILE) {
-        ret = errmsg_fail(err, errlen, -EFBIG, "kernel: %s: too large (%lld bytes)", path,
-                          (long long)st.st_size);
-        goto err_close;
-    }
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        ret = errmsg_fail(err, errlen, -ENOMEM, "kernel: %s: out of memory", path);
-        goto err_close;
-    }
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(fd, buf + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            ret = r < 0 ? -errno : -EIO;
-            errmsg_fail(err, errlen, ret, "kernel: %s: read failed: %s", path, strerror(-ret));
-            goto err_free;
-        }
-        got += (size_t)r;
-    }
+    uint8_t *buf;
+    size_t len;
+    int ret = loader_read_file("kernel", path, ELF_LOADER_MAX_FILE, &buf, &len, err, errlen);
+    if (ret)
+        return ret;
     ret = elf_load_pvh(buf, len, gm, img, why, sizeof(why));
     if (ret)
         errmsg_fail(err, errlen, ret, "kernel: %s: %s", path, why);
-err_free:
     free(buf);
-err_close:
-    close(fd);
     return ret;
 }

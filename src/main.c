@@ -33,8 +33,13 @@ static void usage(FILE *f)
 "       minivmm bench exits|boot|net [options]   (minivmm bench --help)\n"
 "       minivmm help | --help | version | --version\n"
 "\n"
-"minivmm run: boot a PVH kernel (ELF64 or ELF32) on KVM.\n"
-"  -k, --kernel FILE       the kernel to boot (e.g. build/guest/kernel.elf)\n"
+"minivmm run: boot a kernel on KVM: a PVH ELF (ELF64 or ELF32) or a Linux bzImage.\n"
+"  -k, --kernel FILE       the kernel to boot (e.g. build/guest/kernel.elf): recognised by\n"
+"                          content; a bzImage (boot protocol 2.12+, 64-bit) is entered at\n"
+"                          its 64-bit entry with a zero page (Linux's boot protocol)\n"
+"  -i, --initrd FILE       an initial RAM disk, placed page-aligned as high as the kernel\n"
+"                          allows below 3 GiB: PVH module 0 (the device tree follows it),\n"
+"                          or a bzImage's ramdisk_image/ramdisk_size\n"
 "  -m, --memory SIZE       guest RAM, K/M/G suffixes (default 128M; above 3G, RAM\n"
 "                          continues at 4 GiB past the MMIO hole)\n"
 "  -c, --cpus N            vCPUs, one thread each (default 1, at most %d)\n"
@@ -104,6 +109,7 @@ static int parse_run(int argc, char **argv, struct run_config *o)
 {
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, 'k'},
+        {"initrd", required_argument, NULL, 'i'},
         {"memory", required_argument, NULL, 'm'},
         {"cpus", required_argument, NULL, 'c'},
         {"cmdline", required_argument, NULL, OPT_CMDLINE},
@@ -124,10 +130,13 @@ static int parse_run(int argc, char **argv, struct run_config *o)
     *o = (struct run_config){.mem = 128ull << 20, .cpus = 1, .irqchip = KVM_IRQCHIP_SPLIT};
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":k:m:c:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:i:m:c:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'k':
             o->kernel = optarg;
+            break;
+        case 'i':
+            o->initrd = optarg;
             break;
         case 'm':
             r = cmdline_parse_size(optarg, &o->mem);

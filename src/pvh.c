@@ -1,9 +1,9 @@
 /*
  * pvh.c: PVH boot (Xen docs/misc/pvh.pandoc, "x86/HVM direct boot ABI").
  *
- * Addresses come from memmap.h. The memory map says what the guest may use: RAM below the
- * EBDA, the legacy 0x9fc00-1 MiB area reserved, RAM from 1 MiB to the 3 GiB hole, and RAM
- * above 4 GiB for large VMs. Linux BUG()s on KVM without a version-1 memory map, so it is
+ * Addresses come from memmap.h. The memory map (e820.c) says what the guest may use: RAM
+ * below the EBDA, the legacy 0x9fc00-1 MiB area reserved, RAM from 1 MiB to the 3 GiB hole,
+ * and RAM above 4 GiB for large VMs. Linux BUG()s on KVM without a version-1 memory map, so it is
  * always given. The boot structures themselves sit in RAM marked usable: the guest must treat
  * [0, MEMMAP_BOOT_END) as reserved until it has read them. rsdp_paddr points at the ACPI
  * tables (pvh_set_rsdp; acpi.c); our guest ignores it and reads the FDT.
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "e820.h"
 #include "minivmm/abi.h"
 #include "minivmm/memmap.h"
 #include "pvh.h"
@@ -24,46 +25,51 @@ static const uint64_t gdt[] = {
 };
 
 int pvh_write_boot_info(const struct gmem *gm, const char *cmdline, const void *fdt,
-                        size_t fdt_size)
+                        size_t fdt_size, gpa_t initrd, uint64_t initrd_size)
 {
-    struct hvm_memmap_table_entry e820[2 + GMEM_MAX_REGIONS];
+    struct e820_range r[E820_MAX_RANGES];
+    struct hvm_memmap_table_entry e820[E820_MAX_RANGES];
+    struct hvm_modlist_entry mods[2];
     struct hvm_start_info si = {
         .magic = HVM_START_MAGIC_VALUE,
         .version = 1,
         .cmdline_paddr = MEMMAP_CMDLINE,
         .memmap_paddr = MEMMAP_E820,
     };
-    unsigned n = 0;
+    unsigned n, nmods = 0;
     size_t len = strlen(cmdline) + 1;
 
     if (len > MEMMAP_CMDLINE_MAX || fdt_size > MEMMAP_FDT_MAX)
         return -E2BIG;
+    if (initrd_size && !gmem_ptr(gm, initrd, initrd_size))
+        return -EFAULT;
     if (gmem_write(gm, MEMMAP_GDT, gdt, sizeof(gdt)) ||
         gmem_write(gm, MEMMAP_CMDLINE, cmdline, len))
         return -EFAULT;
 
-    e820[n++] = (struct hvm_memmap_table_entry){0, MEMMAP_EBDA_START, HVM_MEMMAP_TYPE_RAM, 0};
-    e820[n++] = (struct hvm_memmap_table_entry){
-        MEMMAP_EBDA_START, MEMMAP_HIMEM_START - MEMMAP_EBDA_START, HVM_MEMMAP_TYPE_RESERVED, 0};
-    for (unsigned i = 0; i < gm->nregions; i++) {
-        const struct gmem_region *r = &gm->regions[i];
-        gpa_t start = r->gpa < MEMMAP_HIMEM_START ? MEMMAP_HIMEM_START : r->gpa;
-        e820[n++] = (struct hvm_memmap_table_entry){
-            start, r->gpa + r->size - start, HVM_MEMMAP_TYPE_RAM, 0};
-    }
+    n = e820_build(gm, r);
+    for (unsigned i = 0; i < n; i++)
+        e820[i] = (struct hvm_memmap_table_entry){r[i].addr, r[i].size, r[i].type, 0};
     si.memmap_entries = n;
     if (gmem_write(gm, MEMMAP_E820, e820, n * sizeof(e820[0])))
         return -EFAULT;
 
+    /* Linux takes module 0 as its initrd (arch/x86/platform/pvh/enlighten.c), so the initrd
+     * comes first; our guest finds the FDT by its command line wherever it is. */
+    if (initrd_size)
+        mods[nmods++] = (struct hvm_modlist_entry){.paddr = initrd, .size = initrd_size};
     if (fdt) {
         static const char modcmd[] = MINIVMM_FDT_MODULE_CMDLINE;
-        struct hvm_modlist_entry mod = {
+        mods[nmods++] = (struct hvm_modlist_entry){
             .paddr = MEMMAP_FDT, .size = fdt_size, .cmdline_paddr = MEMMAP_MODCMDLINE};
         if (gmem_write(gm, MEMMAP_FDT, fdt, fdt_size) ||
-            gmem_write(gm, MEMMAP_MODCMDLINE, modcmd, sizeof(modcmd)) ||
-            gmem_write(gm, MEMMAP_MODLIST, &mod, sizeof(mod)))
+            gmem_write(gm, MEMMAP_MODCMDLINE, modcmd, sizeof(modcmd)))
             return -EFAULT;
-        si.nr_modules = 1;
+    }
+    if (nmods) {
+        if (gmem_write(gm, MEMMAP_MODLIST, mods, nmods * sizeof(mods[0])))
+            return -EFAULT;
+        si.nr_modules = nmods;
         si.modlist_paddr = MEMMAP_MODLIST;
     }
     return gmem_write(gm, MEMMAP_START_INFO, &si, sizeof(si)) ? -EFAULT : 0;

@@ -24,12 +24,12 @@
 #include "benchdev.h"
 #include "board.h"
 #include "console.h"
-#include "elf_loader.h"
 #include "exitlog.h"
 #include "exitport.h"
 #include "exitsum.h"
 #include "i8042.h"
 #include "fdt_build.h"
+#include "loader.h"
 #include "machine.h"
 #include "minivmm/abi.h"
 #include "minivmm/errmsg.h"
@@ -203,7 +203,9 @@ int run_vm(const struct run_config *cfg)
     struct kvm_cpuid2 *cpuid = NULL;
     static char fdt[MEMMAP_FDT_MAX];
     static struct acpi_tables acpi;
-    struct elf_image img;
+    struct kernel_image img;
+    gpa_t initrd = 0;
+    uint64_t initrd_size = 0;
     struct nics *nics = NULL;
     void *api = NULL;
     sigset_t sigs;
@@ -259,10 +261,18 @@ int run_vm(const struct run_config *cfg)
     ret = kvm_map_memory(&vm->kvm, &vm->gm, err, sizeof(err));
     if (ret)
         goto err_print_mem;
-    /* 4. Load the kernel. */
-    ret = elf_load_pvh_file(o.kernel, &vm->gm, &img, err, sizeof(err));
+    /* 4. Load the kernel (a PVH ELF or a bzImage, by content) and the initrd above it. */
+    ret = loader_load_kernel(o.kernel, &vm->gm, &img, err, sizeof(err));
     if (ret)
         goto err_print_mem;
+    if (o.initrd) {
+        gpa_t limit = img.format == KERNEL_BZIMAGE ? (gpa_t)img.bz.initrd_addr_max + 1
+                                                   : MEMMAP_HOLE_START;
+        ret = loader_load_initrd(o.initrd, &vm->gm, img.end, limit, &initrd, &initrd_size, err,
+                                 sizeof(err));
+        if (ret)
+            goto err_print_mem;
+    }
     /* 5. Devices: each one a row of the machine description, registered on the buses. */
     machine_init(&vm->mach, o.cpus, &vm->gm, &vm->bus);
     ret = create_board(vm, err, sizeof(err));
@@ -290,7 +300,8 @@ int run_vm(const struct run_config *cfg)
             goto err_print_uart;
         vm->nics = nics;
     }
-    /* 6. Device tree (from the machine description) and PVH boot information. */
+    /* 6. Device tree (from the machine description) and the boot information: PVH's start
+     * info with the FDT as a module, or a bzImage's zero page. */
     ret = fdt_build(fdt, sizeof(fdt), &vm->mach, o.bootargs);
     if (ret) {
         snprintf(err, sizeof(err), "fdt: cannot build the device tree: %s", strerror(-ret));
@@ -317,14 +328,33 @@ int run_vm(const struct run_config *cfg)
         status = 0;
         goto out_uart;
     }
-    ret = pvh_write_boot_info(&vm->gm, o.bootargs, fdt, fdt_totalsize(fdt));
-    if (!ret)
-        ret = gmem_write(&vm->gm, MEMMAP_ACPI, acpi.buf, acpi.len) ? -EFAULT : 0;
-    if (!ret)
-        ret = pvh_set_rsdp(&vm->gm, MEMMAP_ACPI);
-    if (ret) {
-        snprintf(err, sizeof(err), "pvh: cannot write boot information: %s", strerror(-ret));
+    if (gmem_write(&vm->gm, MEMMAP_ACPI, acpi.buf, acpi.len)) {
+        snprintf(err, sizeof(err), "acpi: cannot write the tables: %s", strerror(EFAULT));
         goto err_print_uart;
+    }
+    if (img.format == KERNEL_PVH_ELF) {
+        ret = pvh_write_boot_info(&vm->gm, o.bootargs, fdt, fdt_totalsize(fdt), initrd,
+                                  initrd_size);
+        if (!ret)
+            ret = pvh_set_rsdp(&vm->gm, MEMMAP_ACPI);
+        if (ret) {
+            snprintf(err, sizeof(err), "pvh: cannot write boot information: %s", strerror(-ret));
+            goto err_print_uart;
+        }
+    } else {
+        ret = bzimage_write_boot_params(&vm->gm, &img.bz, o.bootargs, initrd, initrd_size,
+                                        MEMMAP_ACPI);
+        if (ret == -E2BIG) {
+            snprintf(err, sizeof(err),
+                     "kernel: %s: the command line (%zu bytes) is longer than the kernel "
+                     "accepts (cmdline_size %u)",
+                     o.kernel, strlen(o.bootargs), img.bz.cmdline_size);
+            goto err_print_uart;
+        }
+        if (ret) {
+            snprintf(err, sizeof(err), "bzimage: cannot write the zero page: %s", strerror(-ret));
+            goto err_print_uart;
+        }
     }
     /* 7. The exit log, with the bus map in its header. */
     exitlog_busmap_from_bus(&vm->map, &vm->bus);
@@ -335,7 +365,7 @@ int run_vm(const struct run_config *cfg)
             goto err_print_uart;
         }
     }
-    /* 8. vCPUs: per-vCPU CPUID; the BSP starts at the PVH entry, APs wait for SIPI. */
+    /* 8. vCPUs: per-vCPU CPUID; the BSP starts at the kernel's entry, APs wait for SIPI. */
     cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
     if (!cpuid)
         goto err_print_log;
@@ -350,7 +380,10 @@ int run_vm(const struct run_config *cfg)
             goto err_print_vcpus;
         vm->ncpus = i + 1;
     }
-    ret = vcpu_set_pvh_entry(&vm->vcpus[0], img.pvh_entry, err, sizeof(err));
+    if (img.format == KERNEL_PVH_ELF)
+        ret = vcpu_set_pvh_entry(&vm->vcpus[0], img.elf.pvh_entry, err, sizeof(err));
+    else
+        ret = vcpu_set_linux64_entry(&vm->vcpus[0], img.bz.entry64, err, sizeof(err));
     if (ret)
         goto err_print_vcpus;
     vm->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -362,12 +395,20 @@ int run_vm(const struct run_config *cfg)
 
     if (!o.quiet) {
         const char *mmu = kvm_mmu_mode();
-        fprintf(stderr,
-                "minivmm %s: %u vCPU%s, %" PRIu64 " MiB, %s irqchip, kernel %s (ELF%d, PVH entry "
-                "0x%x)\n",
+        char kdesc[96], idesc[64] = "";
+        if (img.format == KERNEL_PVH_ELF)
+            snprintf(kdesc, sizeof(kdesc), "ELF%d, PVH entry 0x%x", img.elf.elfclass,
+                     img.elf.pvh_entry);
+        else
+            snprintf(kdesc, sizeof(kdesc),
+                     "bzImage, boot protocol %u.%02u, 64-bit entry 0x%" PRIx64,
+                     img.bz.version >> 8, img.bz.version & 0xff, img.bz.entry64);
+        if (initrd_size)
+            snprintf(idesc, sizeof(idesc), ", initrd %" PRIu64 " KiB at 0x%" PRIx64,
+                     (initrd_size + 1023) >> 10, initrd);
+        fprintf(stderr, "minivmm %s: %u vCPU%s, %" PRIu64 " MiB, %s irqchip, kernel %s (%s)%s\n",
                 MINIVMM_VERSION, o.cpus, o.cpus > 1 ? "s" : "", o.mem >> 20,
-                o.irqchip == KVM_IRQCHIP_SPLIT ? "split" : "kernel", o.kernel, img.elfclass,
-                img.pvh_entry);
+                o.irqchip == KVM_IRQCHIP_SPLIT ? "split" : "kernel", o.kernel, kdesc, idesc);
         fprintf(stderr, "minivmm: MMU: %s\n", mmu ? mmu : "unknown (cannot tell on this host)");
     }
 

@@ -28,7 +28,8 @@ struct run_service_ops {
 };
 
 struct run_config {
-    const char *kernel;
+    const char *kernel; /* -k: a PVH ELF or a bzImage */
+    const char *initrd; /* -i/--initrd, or NULL */
     uint64_t mem;
     unsigned cpus;
     const char *cmdline; /* --cmdline as given (bootargs holds the whole command line) */

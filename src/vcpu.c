@@ -20,6 +20,7 @@
 
 #include "guest_cpuid.h"
 #include "exitlog.h"
+#include "bzimage.h"
 #include "pvh.h"
 #include "vcpu.h"
 #include "minivmm/util.h"
@@ -140,19 +141,33 @@ err_close:
     return ret;
 }
 
-int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, char *err, size_t errlen)
+/* Both entries: KVM's sregs first, so that the fields we do not set keep its values. */
+static int set_entry(struct vcpu *v, bool linux64, uint64_t entry, char *err, size_t errlen)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs;
     if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
         goto fail;
-    pvh_entry_state(entry, &regs, &sregs);
+    if (!linux64)
+        pvh_entry_state((uint32_t)entry, &regs, &sregs);
+    else
+        bzimage_entry_state(entry, &regs, &sregs);
     if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0 || ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
         goto fail;
     return 0;
 fail:
     snprintf(err, errlen, "KVM: setting vcpu %u registers failed: %s", v->id, strerror(errno));
     return -errno;
+}
+
+int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, char *err, size_t errlen)
+{
+    return set_entry(v, false, entry, err, errlen);
+}
+
+int vcpu_set_linux64_entry(struct vcpu *v, uint64_t entry, char *err, size_t errlen)
+{
+    return set_entry(v, true, entry, err, errlen);
 }
 
 void vcpu_dump(struct vcpu *v, FILE *f)

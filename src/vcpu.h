@@ -7,6 +7,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "exitsum.h"
@@ -29,8 +30,11 @@ struct vcpu {
  * 0 or -errno + reason. */
 int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct kvm_cpuid2 *cpuid,
                 char *err, size_t errlen);
-/* Puts the vCPU in the PVH entry state (BSP only). */
+/* Puts the vCPU (the BSP) in the entry state of a boot protocol: PVH's 32-bit flat protected
+ * mode (pvh_entry_state), or the Linux boot protocol's 64-bit entry in long mode
+ * (bzimage_entry_state). */
 int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, char *err, size_t errlen);
+int vcpu_set_linux64_entry(struct vcpu *v, uint64_t entry, char *err, size_t errlen);
 int vcpu_start(struct vcpu *v);
 /* Forces the vCPU out of KVM_RUN (it then sees vm->stopping). */
 void vcpu_kick(struct vcpu *v);

@@ -6,8 +6,9 @@
  *
  * Boot: the VMM boots the kernel by PVH (hvm_start_info version 1 in %ebx, memory map and
  * command line filled in). When the VMM builds a flattened device tree it passes it as a PVH
- * module whose command line is MINIVMM_FDT_MODULE_CMDLINE ("minivmm,fdt"); the guest finds it
- * by that string and checks the FDT magic. A guest that ignores modules still boots, and a VMM
+ * module whose command line is MINIVMM_FDT_MODULE_CMDLINE ("minivmm,fdt"): module 0, or
+ * module 1 when an initrd (--initrd) is module 0, as Linux takes module 0 for its initrd. The
+ * guest finds the FDT by that string, wherever it is in the list, and checks the FDT magic. A guest that ignores modules still boots, and a VMM
  * that passes no FDT (QEMU microvm) leaves the guest on its defaults: 1 CPU, COM1 at 0x3f8/IRQ 4,
  * exit port 0x501.
  *

@@ -8,7 +8,7 @@
  *               | real-mode IVT / BDA (unused)   |
  *   0x0000_0500 | GDT written by the VMM (flat)  |  4 entries: null, code32, data32, tss
  *   0x0000_6000 | hvm_start_info (PVH)           |  56 bytes
- *   0x0000_6040 | hvm_modlist_entry[]            |  module 0 = FDT when present
+ *   0x0000_6040 | hvm_modlist_entry[]            |  [initrd,] FDT: the initrd is module 0
  *   0x0000_7000 | hvm_memmap_table_entry[]       |  up to 64 entries
  *   0x0000_8000 | AP trampoline (guest-owned)    |  SIPI vector 0x08, 4 KiB
  *   0x0000_9000 | module command lines           |
@@ -22,6 +22,7 @@
  *   0x000e_0000 | ACPI tables, RSDP first        |  up to 64 KiB, inside the reserved range
  *   0x0010_0000 | kernel image (PVH ELF, bzImage)|  segments must lie at or above 0x40000
  *               | RAM ...                        |
+ *               | initrd (--initrd)              |  page-aligned, as high as allowed below 3 GiB
  *   0xc000_0000 +--------------------------------+  32-bit MMIO hole (RAM resumes at 4 GiB)
  *   0xfe00_0000 | bench device (abi.h)           |  4 KiB, only with --bench-device
  *   0xfeb0_0000 | virtio-mmio windows (NIC VFs)  |  4 KiB each, up to 8 (IOAPIC pins 16-23)

@@ -6,8 +6,9 @@
  * with reg = APIC ID, the IOAPIC, the ISA serial, exit and phase ports, stdout-path) is checked
  * by value. Every buffer size below the tree's size must give -ENOSPC without writing past the
  * buffer. pvh_write_boot_info() is checked on a small gmem by reading hvm_start_info, the
- * memory map, the command line, module 0 (the FDT) and the GDT back out of guest RAM, and the
- * GDT descriptors are cross-checked against the segment state pvh_entry_state() gives KVM.
+ * memory map, the command line, the modules (the FDT as module 0, or as module 1 after an
+ * initrd) and the GDT back out of guest RAM, and the GDT descriptors are cross-checked against
+ * the segment state pvh_entry_state() gives KVM.
  */
 #include <check.h>
 #include <errno.h>
@@ -443,7 +444,7 @@ START_TEST(test_boot_info_with_fdt)
     ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
     size_t fdt_size = fdt_totalsize(fdtbuf);
     const char *cmdline = "console=ttyS0 quiet hello";
-    ck_assert_int_eq(pvh_write_boot_info(&gm, cmdline, fdtbuf, fdt_size), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, cmdline, fdtbuf, fdt_size, 0, 0), 0);
 
     struct hvm_start_info si;
     ck_assert_int_eq(gmem_read(&gm, MEMMAP_START_INFO, &si, sizeof(si)), 0);
@@ -484,9 +485,51 @@ START_TEST(test_boot_info_with_fdt)
 }
 END_TEST
 
+START_TEST(test_boot_info_initrd_then_fdt)
+{
+    /* An initrd is module 0 (Linux takes module 0 as its initrd), the FDT module 1, still
+     * tagged with its command line. */
+    struct machine m;
+    machine(&m, &gm, 1);
+    ck_assert_int_eq(fdt_build(fdtbuf, sizeof(fdtbuf), &m, BOOTARGS), 0);
+    size_t fdt_size = fdt_totalsize(fdtbuf);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", fdtbuf, fdt_size, 12 * MiB, 0x12345), 0);
+
+    struct hvm_start_info si;
+    ck_assert_int_eq(gmem_read(&gm, MEMMAP_START_INFO, &si, sizeof(si)), 0);
+    ck_assert_uint_eq(si.nr_modules, 2);
+    ck_assert_uint_eq(si.modlist_paddr, MEMMAP_MODLIST);
+    struct hvm_modlist_entry mod[2];
+    ck_assert_int_eq(gmem_read(&gm, si.modlist_paddr, mod, sizeof(mod)), 0);
+    ck_assert_uint_eq(mod[0].paddr, 12 * MiB);
+    ck_assert_uint_eq(mod[0].size, 0x12345);
+    ck_assert_uint_eq(mod[0].cmdline_paddr, 0);
+    ck_assert_uint_eq(mod[0].reserved, 0);
+    ck_assert_uint_eq(mod[1].paddr, MEMMAP_FDT);
+    ck_assert_uint_eq(mod[1].size, fdt_size);
+    ck_assert_uint_eq(mod[1].reserved, 0);
+    ck_assert_str_eq((const char *)gmem_ptr(&gm, mod[1].cmdline_paddr,
+                                            sizeof(MINIVMM_FDT_MODULE_CMDLINE)),
+                     MINIVMM_FDT_MODULE_CMDLINE);
+    ck_assert_mem_eq(gmem_ptr(&gm, mod[1].paddr, fdt_size), fdtbuf, fdt_size);
+    ck_assert_uint_le(MEMMAP_MODLIST + 2 * sizeof(mod[0]), MEMMAP_E820);
+    ck_assert_uint_ge(MEMMAP_MODLIST_MAX, 2);
+
+    /* An initrd without an FDT is module 0 alone; one outside RAM is refused. */
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", NULL, 0, 12 * MiB, 4096), 0);
+    ck_assert_int_eq(gmem_read(&gm, MEMMAP_START_INFO, &si, sizeof(si)), 0);
+    ck_assert_uint_eq(si.nr_modules, 1);
+    ck_assert_int_eq(gmem_read(&gm, si.modlist_paddr, mod, sizeof(mod[0])), 0);
+    ck_assert_uint_eq(mod[0].paddr, 12 * MiB);
+    ck_assert_uint_eq(mod[0].size, 4096);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", fdtbuf, fdt_size, 15 * MiB, 2 * MiB),
+                     -EFAULT);
+}
+END_TEST
+
 START_TEST(test_boot_info_without_fdt)
 {
-    ck_assert_int_eq(pvh_write_boot_info(&gm, "", NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "", NULL, 0, 0, 0), 0);
     struct hvm_start_info si;
     ck_assert_int_eq(gmem_read(&gm, MEMMAP_START_INFO, &si, sizeof(si)), 0);
     ck_assert_uint_eq(si.magic, HVM_START_MAGIC_VALUE);
@@ -505,7 +548,7 @@ START_TEST(test_boot_info_above_4g)
     ck_assert_int_eq(gmem_layout(&big, 6 * GiB), 0);
     big.host = calloc(1, MEMMAP_BOOT_END);
     ck_assert_ptr_nonnull(big.host);
-    ck_assert_int_eq(pvh_write_boot_info(&big, "x", NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&big, "x", NULL, 0, 0, 0), 0);
     struct hvm_start_info si;
     ck_assert_int_eq(gmem_read(&big, MEMMAP_START_INFO, &si, sizeof(si)), 0);
     static const struct hvm_memmap_table_entry want[] = {
@@ -525,7 +568,7 @@ START_TEST(test_cmdline_limits)
     /* 4095 characters + NUL: fits exactly. */
     memset(line, 'c', MEMMAP_CMDLINE_MAX - 1);
     line[MEMMAP_CMDLINE_MAX - 1] = '\0';
-    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0, 0, 0), 0);
     ck_assert_uint_eq(gm.host[MEMMAP_CMDLINE + MEMMAP_CMDLINE_MAX - 2], 'c');
     ck_assert_uint_eq(gm.host[MEMMAP_CMDLINE + MEMMAP_CMDLINE_MAX - 1], 0);
 
@@ -534,12 +577,12 @@ START_TEST(test_cmdline_limits)
     ram_setup();
     memset(line, 'c', MEMMAP_CMDLINE_MAX);
     line[MEMMAP_CMDLINE_MAX] = '\0';
-    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0), -E2BIG);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, line, NULL, 0, 0, 0), -E2BIG);
     ck_assert_uint_eq(gm.host[MEMMAP_START_INFO], 0);
     ck_assert_uint_eq(gm.host[MEMMAP_CMDLINE], 0);
 
     /* An FDT larger than its slot. */
-    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", fdtbuf, MEMMAP_FDT_MAX + 1), -E2BIG);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", fdtbuf, MEMMAP_FDT_MAX + 1, 0, 0), -E2BIG);
     ck_assert_uint_eq(gm.host[MEMMAP_START_INFO], 0);
 }
 END_TEST
@@ -552,7 +595,7 @@ START_TEST(test_boot_info_ram_too_small)
     tiny.host = calloc(1, 0x8000);
     ck_assert_ptr_nonnull(tiny.host);
     tiny.regions[0].size = 0x8000; /* hand-shrunk: only the GDT, start info and e820 fit */
-    ck_assert_int_eq(pvh_write_boot_info(&tiny, "x", NULL, 0), -EFAULT);
+    ck_assert_int_eq(pvh_write_boot_info(&tiny, "x", NULL, 0, 0, 0), -EFAULT);
     free(tiny.host);
 }
 END_TEST
@@ -605,7 +648,7 @@ static void check_flat(const struct kvm_segment *s, uint16_t sel, uint8_t type)
 
 START_TEST(test_entry_state)
 {
-    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", NULL, 0), 0);
+    ck_assert_int_eq(pvh_write_boot_info(&gm, "x", NULL, 0, 0, 0), 0);
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     memset(&regs, 0xcc, sizeof(regs));
@@ -678,6 +721,7 @@ static Suite *fdt_build_suite(void)
     tcase_add_checked_fixture(tc, ram_setup, ram_teardown);
     tcase_add_test(tc, test_boot_info_with_fdt);
     tcase_add_test(tc, test_boot_info_without_fdt);
+    tcase_add_test(tc, test_boot_info_initrd_then_fdt);
     tcase_add_test(tc, test_boot_info_above_4g);
     tcase_add_test(tc, test_cmdline_limits);
     tcase_add_test(tc, test_boot_info_ram_too_small);
