@@ -18,6 +18,7 @@
 
 #include "e820.h"
 #include "loader.h"
+#include "minivmm/abi.h"
 #include "minivmm/errmsg.h"
 #include "minivmm/memmap.h"
 
@@ -178,4 +179,19 @@ int loader_load_initrd(const char *path, const struct gmem *gm, gpa_t above, gpa
 err_close:
     close(fd);
     return ret;
+}
+
+int loader_write_reset_vector(const struct gmem *gm)
+{
+    const uint16_t port = MINIVMM_ACPI_PM_PORT + MINIVMM_ACPI_PM_RESET;
+    const uint8_t stub[] = {
+        0xb0, MINIVMM_ACPI_PM_RESET_VALUE,       /* mov al, RESET_VALUE */
+        0xba, (uint8_t)port, (uint8_t)(port >> 8), /* mov dx, port */
+        0xee,                                    /* out dx, al */
+        0xfa,                                    /* cli */
+        0xf4,                                    /* hlt */
+        0xeb, 0xfd,                              /* jmp back to hlt */
+    };
+    _Static_assert(sizeof(stub) <= 16, "the reset vector has 16 bytes below 1 MiB");
+    return gmem_write(gm, MEMMAP_RESET_VECTOR, stub, sizeof(stub)) ? -EFAULT : 0;
 }

@@ -37,5 +37,10 @@ int loader_place_initrd(const struct gmem *gm, uint64_t size, gpa_t above, gpa_t
  * missing, unreadable or too large files are refused. 0 or -errno with one line in err. */
 int loader_load_initrd(const char *path, const struct gmem *gm, gpa_t above, gpa_t limit,
                        gpa_t *addr, uint64_t *size, char *err, size_t errlen);
+/* Writes the reset-vector stub at MEMMAP_RESET_VECTOR: 16-bit code that writes the ACPI PM
+ * reset register (abi.h) and halts. There is no firmware behind the reset vector, and Linux
+ * under hardware-reduced ACPI without EFI restarts through it (its BOOT_BIOS path, after EFI
+ * reboot found no EFI): without the stub it would run zeroed memory forever. 0 or -EFAULT. */
+int loader_write_reset_vector(const struct gmem *gm);
 
 #endif

@@ -328,8 +328,9 @@ int run_vm(const struct run_config *cfg)
         status = 0;
         goto out_uart;
     }
-    if (gmem_write(&vm->gm, MEMMAP_ACPI, acpi.buf, acpi.len)) {
-        snprintf(err, sizeof(err), "acpi: cannot write the tables: %s", strerror(EFAULT));
+    if (gmem_write(&vm->gm, MEMMAP_ACPI, acpi.buf, acpi.len) ||
+        loader_write_reset_vector(&vm->gm)) {
+        snprintf(err, sizeof(err), "firmware: cannot write the ACPI tables or the reset vector: %s", strerror(EFAULT));
         goto err_print_uart;
     }
     if (img.format == KERNEL_PVH_ELF) {

@@ -20,6 +20,7 @@
  *               | free low RAM                   |
  *   0x0009_fc00 | reserved (EBDA, VGA, BIOS)     |  e820 type 2
  *   0x000e_0000 | ACPI tables, RSDP first        |  up to 64 KiB, inside the reserved range
+ *   0x000f_fff0 | reset vector (F000:FFF0)       |  a stub that asks the VMM for a reset
  *   0x0010_0000 | kernel image (PVH ELF, bzImage)|  segments must lie at or above 0x40000
  *               | RAM ...                        |
  *               | initrd (--initrd)              |  page-aligned, as high as allowed below 3 GiB
@@ -52,6 +53,7 @@
 #define MEMMAP_EBDA_START      0x9fc00     /* e820 reserved up to 1 MiB */
 #define MEMMAP_ACPI            0xe0000     /* RSDP (16-byte aligned, where a scan finds it) */
 #define MEMMAP_ACPI_MAX        0x10000
+#define MEMMAP_RESET_VECTOR    0xffff0     /* where a real-mode restart jumps (F000:FFF0) */
 #define MEMMAP_HIMEM_START     0x100000
 
 #define MEMMAP_HOLE_START      0xc0000000  /* RAM above 3 GiB moves above 4 GiB */

@@ -1,17 +1,19 @@
 #!/bin/sh
-# linux.sh KIND CPUS IRQCHIP: Debian's own kernel (KIND bzimage: the package's vmlinuz; vmlinux:
+# linux.sh KIND CPUS IRQCHIP [reboot]: Debian's own kernel (KIND bzimage: the package's vmlinuz; vmlinux:
 # the ELF inside it, PVH entry) boots under minivmm with a busybox initramfs whose /init checks
 # what a PC kernel needs from us (tools/linux-guest --init check) and powers off:
 # nproc = CPUS; uptime advances by about 2 s across `sleep 2` (a working clock); the date is
 # the host's; dmesg has no WARNING, BUG, Call Trace or "invalid magic"; Linux found the ACPI
 # tables DSDT, FACP and APIC; the console's interrupts arrive on IOAPIC pin 4; `poweroff -f`
-# (ACPI S5) ends minivmm with status 0 and "guest: power off".
+# (ACPI S5) ends minivmm with status 0 and "guest: power off". With `reboot`, the initramfs
+# runs `reboot -f` instead, which must end minivmm with status 0 and "guest: reboot" (Linux
+# restarts through the reset vector under hardware-reduced ACPI without EFI).
 . "$(dirname "$0")/lib.sh"
-kind=$1 cpus=$2 irqchip=$3
+kind=$1 cpus=$2 irqchip=$3 mode=${4:-check}
 need_kvm
 scratch
 tools=$(cd "$(dirname "$0")/../../tools" && pwd)
-"$tools/linux-guest" --init check --out "$d/init.cpio" >"$d/paths" 2>"$d/prep" ||
+"$tools/linux-guest" --init "$mode" --out "$d/init.cpio" >"$d/paths" 2>"$d/prep" ||
     { cat "$d/prep"; fail "tools/linux-guest could not provide the kernel and initramfs"; }
 . "$d/paths"
 case "$kind" in
@@ -26,6 +28,13 @@ t1=$(date +%s.%N)
 host_now=$(date +%s)
 echo "linux $kind -c $cpus --irqchip $irqchip: $(echo "$t1 - $t0" | bc 2>/dev/null ||
     awk "BEGIN { print $t1 - $t0 }") s from start to power-off"
+if [ "$mode" = reboot ]; then
+    expect_status 0 "reboot"
+    expect_line "$d/out" '^check: init started' "the initramfs ran"
+    expect_line "$d/err" 'guest: reboot' "the reboot message"
+    pass "linux $kind -c $cpus --irqchip $irqchip reboot"
+    exit 0
+fi
 expect_status 0 "power-off"
 expect_line "$d/err" 'guest: power off' "the power-off message"
 expect_line "$d/out" '^check: done' "the checks finished"

@@ -22,6 +22,7 @@
 #include "ck_loop.h"
 #include "e820.h"
 #include "loader.h"
+#include "minivmm/abi.h"
 #include "minivmm/hw/gmem.h"
 #include "minivmm/memmap.h"
 #include "minivmm/util.h"
@@ -522,6 +523,27 @@ START_TEST(test_load_initrd)
 }
 END_TEST
 
+/* The reset vector's stub (F000:FFF0) writes the ACPI PM reset register, then halts: what
+ * Linux's real-mode restart finds there. Decoded by hand: mov al, imm8; mov dx, imm16;
+ * out dx, al; cli; hlt; jmp back to the hlt. */
+START_TEST(test_reset_vector)
+{
+    ck_assert_int_eq(loader_write_reset_vector(&gm), 0);
+    const uint8_t *p = gmem_ptr(&gm, MEMMAP_RESET_VECTOR, 16);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(p[0], 0xb0);
+    ck_assert_uint_eq(p[1], MINIVMM_ACPI_PM_RESET_VALUE);
+    ck_assert_uint_eq(p[2], 0xba);
+    ck_assert_uint_eq(get_le16(p + 3), MINIVMM_ACPI_PM_PORT + MINIVMM_ACPI_PM_RESET);
+    ck_assert_uint_eq(p[5], 0xee);
+    ck_assert_uint_eq(p[6], 0xfa);
+    ck_assert_uint_eq(p[7], 0xf4);
+    ck_assert_uint_eq(p[8], 0xeb);
+    ck_assert_int_eq((int8_t)p[9], -3); /* to offset 7: the hlt */
+    ck_assert_uint_le(MEMMAP_RESET_VECTOR + 10, 0x100000);
+}
+END_TEST
+
 static Suite *bzimage_suite(void)
 {
     Suite *s = suite_create("bzimage");
@@ -555,6 +577,7 @@ static Suite *bzimage_suite(void)
     tcase_add_test(tc, test_place_initrd);
     tcase_add_test(tc, test_kernel_by_content);
     tcase_add_test(tc, test_load_initrd);
+    tcase_add_test(tc, test_reset_vector);
     suite_add_tcase(s, tc);
     return s;
 }
