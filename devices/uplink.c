@@ -7,7 +7,7 @@
  * stop_fd and joins before closing the fd, so the thread never sees a closed descriptor.
  *
  * libpcap is resolved once per process, under load_lock, the first time a capture is opened:
- * pcap_open_dead, pcap_dump_open, pcap_dump, pcap_dump_flush, pcap_dump_close, pcap_close
+ * pcap_open_dead, pcap_dump_fopen, pcap_dump, pcap_dump_flush, pcap_dump_close, pcap_close
  * (required) and pcap_geterr (optional, for the error text). The handle is never dlclosed: a
  * capture may outlive any one caller. The function pointer types come from <pcap/pcap.h> via
  * __typeof__, so a prototype change breaks the build rather than the stack.
@@ -36,11 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "minivmm/files.h"
+#include "minivmm/util.h"
 #include "uplink.h"
 
 static struct {
     __typeof__(&pcap_open_dead) open_dead;
-    __typeof__(&pcap_dump_open) dump_open;
+    __typeof__(&pcap_dump_fopen) dump_fopen;
     __typeof__(&pcap_dump) dump;
     __typeof__(&pcap_dump_flush) dump_flush;
     __typeof__(&pcap_dump_close) dump_close;
@@ -93,7 +95,7 @@ static int load_libpcap(char *err, size_t errlen)
         }                                                                                          \
     } while (0)
     SYM(open_dead, "pcap_open_dead");
-    SYM(dump_open, "pcap_dump_open");
+    SYM(dump_fopen, "pcap_dump_fopen");
     SYM(dump, "pcap_dump");
     SYM(dump_flush, "pcap_dump_flush");
     SYM(dump_close, "pcap_dump_close");
@@ -139,12 +141,24 @@ int uplink_pcap_open(struct uplink_pcap **out, const char *path, char *err, size
         r = -ENOMEM;
         goto err_mutex;
     }
+    /* Our own open (private, no symlinks: open_private), then libpcap writes through it. */
+    int fd = open_private(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        r = fd < 0 ? fd : -errno;
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errlen, "pcap: cannot create capture file %s: %s", path,
+                 r == -ELOOP ? "it is a symbolic link (refused)" : strerror(-r));
+        goto err_close_dead;
+    }
     errno = 0;
-    cap->dumper = lp.dump_open(cap->dead, path);
+    cap->dumper = lp.dump_fopen(cap->dead, f);
     if (!cap->dumper) {
         int e = errno ? errno : EIO;
         snprintf(err, errlen, "pcap: cannot create capture file: %s",
                  lp.geterr ? lp.geterr(cap->dead) : strerror(e));
+        fclose(f);
         r = -e;
         goto err_close_dead;
     }

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "minivmm/abi.h"
+#include "minivmm/files.h"
 #include "minivmm/util.h"
 
 #define HDR_FIXED 32 /* magic .. ndevs */
@@ -367,9 +368,9 @@ int exitlog_open(struct exitlog **out, const char *path, const struct exitlog_bu
         if (map)
             *log->map = *map;
     } else {
-        log->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        log->fd = open_private(path);
         if (log->fd < 0) {
-            r = -errno;
+            r = log->fd;
             goto err_mutex;
         }
         r = write_header(log->fd, map, ncpus);

@@ -362,7 +362,8 @@ int run_vm(const struct run_config *cfg)
     if (o.exit_log) {
         ret = exitlog_open(&vm->log, o.exit_log, &vm->map, o.cpus);
         if (ret) {
-            snprintf(err, sizeof(err), "--exit-log: %s: %s", o.exit_log, strerror(-ret));
+            snprintf(err, sizeof(err), "--exit-log: %s: %s", o.exit_log,
+                     ret == -ELOOP ? "it is a symbolic link (refused)" : strerror(-ret));
             goto err_print_uart;
         }
     }

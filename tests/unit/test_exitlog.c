@@ -1062,6 +1062,48 @@ END_TEST
 
 /* ---- writer behaviour ---- */
 
+/* Exit logs hold guest data (every PIO value, console input included): created 0600 whatever
+ * the umask, an existing log made private, a symbolic link at the path refused (-ELOOP) with
+ * its target left alone. */
+START_TEST(test_open_private)
+{
+    char dir[] = "/tmp/test_exitlog.XXXXXX", path[64], target[64];
+    struct exitlog *log = NULL;
+    struct stat st;
+    struct exitlog_busmap *m = test_map();
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/x.log", dir);
+    snprintf(target, sizeof(target), "%s/target", dir);
+    mode_t old = umask(0);
+    ck_assert_int_eq(exitlog_open(&log, path, m, 1), 0);
+    ck_assert_int_eq(exitlog_close(log), 0);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(exitlog_open(&log, path, m, 1), 0);
+    ck_assert_int_eq(exitlog_close(log), 0);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    umask(old);
+    FILE *f = fopen(target, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("precious", f);
+    fclose(f);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink(target, path), 0);
+    log = (struct exitlog *)&log;
+    ck_assert_int_eq(exitlog_open(&log, path, m, 1), -ELOOP);
+    ck_assert_ptr_null(log);
+    ck_assert_int_eq(stat(target, &st), 0);
+    ck_assert_int_eq(st.st_size, 8);
+    unlink(path);
+    unlink(target);
+    rmdir(dir);
+    free(m);
+}
+END_TEST
+
 START_TEST(test_open_errors)
 {
     struct exitlog *log = (struct exitlog *)&log;
@@ -1671,6 +1713,7 @@ static Suite *exitlog_suite(void)
     /* Threads, a real-clock wait and disk writes: ~20 ms here, 0.5 s under valgrind. */
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_open_errors);
+    tcase_add_test(tc, test_open_private);
     tcase_add_test(tc, test_write_error_remembered);
     tcase_add_test(tc, test_now_ns);
     tcase_add_test(tc, test_text_mode);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,6 +174,43 @@ START_TEST(test_pcap_unwritable)
     ck_assert_msg(strstr(err, "pcap: cannot create capture file") && strstr(err, "no-such-dir"),
                   "%s", err);
     ck_assert_int_eq(uplink_pcap_open(&cap, "", err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
+/* Captures hold guest frames: created 0600 whatever the umask, an existing capture made
+ * private, and a symbolic link at the path refused with its target left alone. */
+START_TEST(test_pcap_private)
+{
+    struct uplink_pcap *cap = NULL;
+    char err[512] = "", target[160];
+    struct stat st;
+
+    mode_t old = umask(0);
+    ck_assert_msg(uplink_pcap_open(&cap, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(uplink_pcap_close(cap), 0);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(uplink_pcap_open(&cap, path, err, sizeof(err)), 0);
+    ck_assert_int_eq(uplink_pcap_close(cap), 0);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    umask(old);
+
+    snprintf(target, sizeof(target), "%s/target", dir);
+    FILE *f = fopen(target, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("precious", f);
+    fclose(f);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink(target, path), 0);
+    cap = NULL;
+    ck_assert_int_eq(uplink_pcap_open(&cap, path, err, sizeof(err)), -ELOOP);
+    ck_assert_ptr_null(cap);
+    ck_assert_msg(strstr(err, "symbolic link"), "%s", err);
+    ck_assert_int_eq(stat(target, &st), 0);
+    ck_assert_int_eq(st.st_size, 8); /* not truncated */
+    unlink(target);
 }
 END_TEST
 
@@ -475,6 +513,7 @@ static Suite *uplink_suite(void)
     tcase_add_test(tc, test_pcap_on_disk_before_close);
     tcase_add_test(tc, test_pcap_missing_library);
     tcase_add_test(tc, test_pcap_unwritable);
+    tcase_add_test(tc, test_pcap_private);
     suite_add_tcase(s, tc);
     tc = tcase_create("uplinks");
     tcase_add_checked_fixture(tc, setup, teardown);
