@@ -142,13 +142,7 @@ void nic_ne2000_row(struct machine_dev *d, unsigned port, unsigned irq, void *de
 static int create_ne2000(struct nic *nic, struct machine *mach, struct irqchip *ic, char *err,
                          size_t errlen)
 {
-    uint8_t mac[6];
-    uint64_t x = 0;
-    for (int i = 0; i < 6; i++)
-        x = x << 8 | nic->cfg.mac_base[i];
-    x += nic->cfg.vfs; /* nicopt checked that this does not carry into the first octet */
-    for (int i = 5; i >= 0; i--, x >>= 8)
-        mac[i] = (uint8_t)x;
+    const uint8_t *mac = nic->cfg.ne2000_mac; /* nicopt: base + vfs, no VF's */
     memcpy(nic->ne_mac, mac, 6);
     struct netport port;
     int ret = pfswitch_add_port(&nic->sw, &nic->ne_port);

@@ -451,6 +451,18 @@ static int finish(struct parse *ps)
         for (int i = 5; i >= 0; i--, x >>= 8)
             c->vf[n].mac[i] = (uint8_t)x;
     }
+    if (c->ne2000) {
+        uint64_t x = base + c->vfs;
+        for (int i = 5; i >= 0; i--, x >>= 8)
+            c->ne2000_mac[i] = (uint8_t)x;
+        for (unsigned a = 0; a < c->vfs; a++)
+            if (same_mac(c->vf[a].mac, c->ne2000_mac)) {
+                const uint8_t *x6 = c->ne2000_mac;
+                snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", x6[0], x6[1], x6[2],
+                         x6[3], x6[4], x6[5]);
+                return fail(ps, "vf%u.mac: '%s' is also the NE2000's MAC (MAC base + vfs)", a, m);
+            }
+    }
     for (unsigned a = 0; a < c->vfs; a++)
         for (unsigned b = 0; b < a; b++)
             if (same_mac(c->vf[a].mac, c->vf[b].mac)) {

@@ -60,6 +60,7 @@ struct nic_config {
     bool ne2000;            /* ne2000=on: an NE2000 port (MAC base + vfs) beside the VFs */
     unsigned ne2000_port;   /* ne2000.port=: ISA I/O base (default MINIVMM_NE2000_PORT) */
     unsigned ne2000_irq;    /* ne2000.irq=: IOAPIC pin (default MINIVMM_NE2000_IRQ) */
+    uint8_t ne2000_mac[6];  /* with ne2000=on: MAC base + vfs, no VF's MAC */
     struct nic_vf_config vf[NICOPT_MAX_VFS];
 };
 

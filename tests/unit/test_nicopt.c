@@ -113,6 +113,9 @@ static const struct bad bads[] = {
     {"vfs=1,ne2000=on,ne2000.irq=09", "ne2000.irq: '09' is not an NE2000 IRQ"},
     /* the NE2000 takes base + vfs */
     {"vfs=3,ne2000=on,mac=02:ff:ff:ff:ff:fd", "mac: '02:ff:ff:ff:ff:fd' + 3 VFs would carry"},
+    /* The NE2000 takes MAC base + vfs: a VF given that MAC clashes, refused at parse time. */
+    {"vfs=2,ne2000=on,mac=02:00:00:00:01:00,vf0.mac=02:00:00:00:01:02",
+     "vf0.mac: '02:00:00:00:01:02' is also the NE2000's MAC (MAC base + vfs)"},
     {"vfs=2,", "--nic: empty item"},
     {",vfs=2", "--nic: empty item"},
     {"vfs=2,,uplink=sink", "--nic: empty item"},
