@@ -20,7 +20,7 @@
  * Input: stdin is read only while
  * the UART's RX FIFO has room, so a pipe on stdin loses nothing; the FIFO drains as the
  * guest reads RBR. When stdin is a terminal it is put in raw mode (restored on every exit
- * path, atexit included); Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A, as in QEMU.
+ * path: teardown, atexit, and fatal signals, which skip atexit); Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A, as in QEMU.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "minivmm/util.h"
 
 #define CTRL_A 0x01
 
@@ -47,6 +48,32 @@ void console_restore_tty(void)
         tcsetattr(saved_tty_fd, TCSANOW, &saved_tty);
         saved_tty_fd = -1;
     }
+}
+
+/* A fatal signal (a crash, an abort, `kill -ABRT`) skips atexit: put the terminal back first,
+ * then let the signal do what it did before (the default action, or a sanitizer's report).
+ * tcsetattr is async-signal-safe. */
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+static struct sigaction fatal_old[ARRAY_SIZE(fatal_signals)];
+
+static void on_fatal_signal(int sig)
+{
+    int e = errno;
+    if (saved_tty_fd >= 0)
+        tcsetattr(saved_tty_fd, TCSANOW, &saved_tty);
+    for (size_t i = 0; i < ARRAY_SIZE(fatal_signals); i++)
+        if (fatal_signals[i] == sig)
+            sigaction(sig, &fatal_old[i], NULL);
+    errno = e;
+    raise(sig); /* blocked until we return (no SA_NODEFER), then taken with the old action */
+}
+
+static void catch_fatal_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_fatal_signal};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < ARRAY_SIZE(fatal_signals); i++)
+        sigaction(fatal_signals[i], &sa, &fatal_old[i]);
 }
 
 void console_tx(void *opaque, uint8_t byte)
@@ -326,6 +353,7 @@ int console_start(struct console *c, struct serial16550 *uart, void (*quit)(void
         saved_tty = c->saved;
         saved_tty_fd = in_fd;
         atexit(console_restore_tty);
+        catch_fatal_signals();
         cfmakeraw(&raw);
         raw.c_oflag |= OPOST | ONLCR; /* keep our own messages readable */
         if (tcsetattr(in_fd, TCSANOW, &raw) == 0)

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""console_tty.py: the console on a terminal: raw mode while the guest runs (the guest sees each
-key at once, Ctrl-C included, no local echo), Ctrl-A x quits with status 0, and the
-terminal's settings are restored afterwards. Runs minivmm on a pseudo-terminal."""
+"""console_tty.py [abort]: the console on a terminal: raw mode while the guest runs (the guest
+sees each key at once, Ctrl-C included, no local echo), Ctrl-A x quits with status 0, and the
+terminal's settings are restored afterwards. Runs minivmm on a pseudo-terminal. With `abort`,
+minivmm is killed with SIGABRT instead (a fatal signal skips atexit): it must still die of
+that signal with the terminal's settings restored."""
 import os
 import pty
+import resource
 import select
+import signal
 import sys
 import termios
 import time
@@ -47,6 +51,7 @@ if pid == 0:
     os.dup2(slave, 0)
     os.dup2(slave, 1)
     os.dup2(slave, 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.execv(minivmm, [minivmm, "run", "-k", kernel, "--", "echo"])
 out = read_until(master, b"type lines", b"")
 # Raw mode: no local echo of what we type; the guest echoes whole lines itself.
@@ -55,6 +60,16 @@ if during[3] & termios.ICANON or during[3] & termios.ECHO:
     fail("terminal not in raw mode while the guest runs", out)
 os.write(master, b"abc\r")
 out = read_until(master, b"abc", out)
+if len(sys.argv) > 1 and sys.argv[1] == "abort":
+    os.kill(pid, signal.SIGABRT)
+    _, status = os.waitpid(pid, 0)
+    if not os.WIFSIGNALED(status) or os.WTERMSIG(status) != signal.SIGABRT:
+        fail(f"SIGABRT: status {status:#x}, want death by SIGABRT", out)
+    after = termios.tcgetattr(slave)
+    if after != before:
+        fail(f"terminal settings not restored after SIGABRT: {before} -> {after}", out)
+    print("PASS: tty raw mode, restored on SIGABRT")
+    sys.exit(0)
 os.write(master, b"\x01x")
 _, status = os.waitpid(pid, 0)
 try:
