@@ -781,6 +781,16 @@ int exitlog_read(const char *path, struct exitlog_info *info, const struct exitl
             info->trunc_offset = off;
             break;
         }
+        if (fixed && get_le32(rec + 12) >= info->ncpus) {
+            /* Every known record names its vCPU at offset 12; an id the header does not
+             * have would make readers keep per-vCPU state for ids no run produced. */
+            errmsg_set(err, errlen,
+                       "%s: corrupt record at offset %" PRIu64 " (vCPU %" PRIu32
+                       ", but the header has %u vCPUs)",
+                       path, off, get_le32(rec + 12), info->ncpus);
+            r = -EINVAL;
+            goto err_close;
+        }
         if (fixed) {
             dispatch(rec, type, v, opaque);
             info->nrecords++;

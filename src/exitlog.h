@@ -30,7 +30,9 @@
  *   size carries fields a later version added; readers ignore the excess.
  *
  * Readers skip record types they do not know (using `bytes`), so new types stay compatible;
- * a truncated last record (a crashed run) is reported and the rest used.
+ * a truncated last record (a crashed run) is reported and the rest used. A record of a known
+ * type whose vcpu is not below the header's ncpus is corrupt: the reader stops there with an
+ * error naming its offset.
  *
  * The writer is safe to call from every vCPU thread. It buffers, and flushes on
  * exitlog_flush() and exitlog_close(), which every exit path of `minivmm run` calls.
@@ -162,8 +164,10 @@ struct exitlog_info {
 /* Reads a whole log, calling the visitor per record. 0, or -errno with a one-line reason in
  * err (e.g. "x.log: not a minivmm exit log (bad magic)"). A truncated tail is not an error:
  * info->truncated says so. -EINVAL: not an exit log, corrupt header or record; -ENOTSUP:
- * another format version; other -errno: open/read failed. Visitor members may be NULL; err
- * may be NULL. Streams the file (memory use does not grow with its size). */
+ * another format version; other -errno: open/read failed. A record whose vCPU id is not below
+ * the header's ncpus is -EINVAL ("x.log: corrupt record at offset N (vCPU V, but the header has
+ * C vCPUs)"), so that readers keep per-vCPU state only for the header's vCPUs. Visitor
+ * members may be NULL; err may be NULL. Streams the file (memory use does not grow with its size). */
 int exitlog_read(const char *path, struct exitlog_info *info, const struct exitlog_visitor *v,
                  void *opaque, char *err, size_t errlen);
 

@@ -431,12 +431,13 @@ const char *exitreport_reason_label(unsigned slot, char *buf, size_t len)
     return buf;
 }
 
-/* Calls row() for every bucket from the first counted exit's to the last's, with the counts of
- * the reasons in order[0..nreasons); 0 or -ENOMEM. */
+/* Calls row() for every bucket with counted exits (and, with `empty`, every bucket between them
+ * too), with the counts of the reasons in order[0..nreasons); 0 or -ENOMEM. */
 int exitreport_timeline_walk(const struct exitreport *r, const unsigned *order, unsigned nreasons,
-                         void (*row)(void *ctx, uint64_t t_ns, const uint64_t *counts,
-                                     uint64_t total),
-                         void *ctx)
+                             bool empty,
+                             void (*row)(void *ctx, uint64_t t_ns, const uint64_t *counts,
+                                         uint64_t total),
+                             void *ctx)
 {
     int col_of[NREASONS + 1];
     size_t n, k = 0;
@@ -454,6 +455,9 @@ int exitreport_timeline_walk(const struct exitreport *r, const unsigned *order, 
         col_of[order[j]] = (int)j;
     for (uint64_t b = r->first_ns / r->bucket_ns; n && b <= r->last_ns / r->bucket_ns; b++) {
         uint64_t total = 0;
+
+        if (!empty && k < n && v[k]->k1 > b)
+            b = v[k]->k1; /* skip to the next bucket with exits */
 
         memset(counts, 0, nreasons * sizeof(*counts));
         for (; k < n && v[k]->k1 == b; k++) {

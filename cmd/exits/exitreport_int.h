@@ -107,9 +107,11 @@ const char *exitreport_reason_label(unsigned slot, char *buf, size_t len);
 const struct kname *exitreport_kname_find(const struct exitreport *r, const char *name);
 const struct kstat *exitreport_kstat_find(const struct exitreport *r, const struct kname *kn,
                                           uint32_t vcpu);
-/* Calls row() for every bucket from the first counted exit's to the last's, with the counts of
+/* Calls row() for every bucket with counted exits, in time order (and, with `empty`, for every
+ * bucket between the first and the last of them, as the plot's steps need), with the counts of
  * the reasons in order[0..nreasons); 0 or -ENOMEM. */
 int exitreport_timeline_walk(const struct exitreport *r, const unsigned *order, unsigned nreasons,
+                             bool empty,
                              void (*row)(void *ctx, uint64_t t_ns, const uint64_t *counts,
                                          uint64_t total),
                              void *ctx);

@@ -88,7 +88,7 @@ static int write_plot_data(struct exitreport *r, FILE *f, const unsigned *order,
         fprintf(f, " %s", exitreport_reason_label(order[j], label, sizeof(label)));
     fputc('\n', f);
     struct plot_ctx ctx = {.f = f, .nreasons = n, .bucket_ns = r->bucket_ns};
-    if (exitreport_timeline_walk(r, order, n, plot_row, &ctx)) {
+    if (exitreport_timeline_walk(r, order, n, true, plot_row, &ctx)) {
         free(hist);
         return -ENOMEM;
     }

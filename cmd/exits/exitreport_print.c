@@ -347,10 +347,12 @@ static void print_timeline(struct out *o, const struct exitreport *r)
     }
     exitreport_fmt_duration(bucket, sizeof(bucket), r->bucket_ns);
     snprintf(title, sizeof(title),
-             "timeline (exits per %s bucket by reason; t: bucket start):", bucket);
+             "timeline (exits per %s bucket by reason; t: bucket start; empty buckets are left "
+             "out):",
+             bucket);
     out_begin(o, "timeline", title, cols, 3 + n, false);
     struct timeline_ctx ctx = {.o = o, .cells = cells, .nreasons = n, .bucket_ns = r->bucket_ns};
-    if (exitreport_timeline_walk(r, order, n, timeline_cells, &ctx))
+    if (exitreport_timeline_walk(r, order, n, false, timeline_cells, &ctx))
         o->err = -ENOMEM;
     out_end(o);
 }

@@ -212,11 +212,15 @@ static void collect_free(struct collect *c)
     memset(c, 0, sizeof(*c));
 }
 
+/* The header's vCPU count in the random round trip: records name vCPUs below it (the reader
+ * rejects others), which leaves random ids almost the whole 32-bit range. */
+#define RAND_NCPUS UINT32_MAX
+
 static struct exitlog_exit rand_exit(unsigned i)
 {
     struct exitlog_exit e = {
         .t_ns = rnd(),
-        .vcpu = (uint32_t)rnd(),
+        .vcpu = (uint32_t)(rnd() % RAND_NCPUS),
         .reason = (uint32_t)rnd(),
         .addr = rnd(),
         .size = (uint8_t)rnd(),
@@ -231,7 +235,8 @@ static struct exitlog_exit rand_exit(unsigned i)
 
 static struct exitlog_stat rand_stat(unsigned i)
 {
-    struct exitlog_stat s = {.t_ns = rnd(), .vcpu = (uint32_t)rnd(), .value = rnd()};
+    struct exitlog_stat s = {
+        .t_ns = rnd(), .vcpu = (uint32_t)(rnd() % RAND_NCPUS), .value = rnd()};
     /* Up to the longest name that fits (47 chars). */
     int len = (int)(i % EXITLOG_STATNAME_MAX);
     for (int k = 0; k < len; k++)
@@ -318,12 +323,12 @@ START_TEST(test_round_trip)
     static struct exitlog_stat st[N];
     char want_order[3 * N + 1];
 
-    ck_assert_int_eq(exitlog_open(&log, path, m, 4), 0);
+    ck_assert_int_eq(exitlog_open(&log, path, m, RAND_NCPUS), 0);
     size_t no = 0;
     for (unsigned i = 0; i < N; i++) {
         ex[i] = rand_exit(i);
         mk[i] = (struct exitlog_marker){
-            .t_ns = rnd(), .vcpu = (uint32_t)rnd(), .code = (uint32_t)rnd()};
+            .t_ns = rnd(), .vcpu = (uint32_t)(rnd() % RAND_NCPUS), .code = (uint32_t)rnd()};
         st[i] = rand_stat(i);
         exitlog_exit(log, &ex[i]);
         want_order[no++] = 'e';
@@ -344,7 +349,7 @@ START_TEST(test_round_trip)
     char err[256];
     ck_assert_int_eq(read_log(path, info, &c, err, sizeof(err)), 0);
     ck_assert_uint_eq(info->version, EXITLOG_VERSION);
-    ck_assert_uint_eq(info->ncpus, 4);
+    ck_assert_uint_eq(info->ncpus, RAND_NCPUS);
     ck_assert_uint_gt(info->start_realtime_ns, 1500000000ull * 1000000000ull); /* after 2017 */
     ck_assert(!info->truncated);
     ck_assert_uint_eq(info->nskipped, 0);
@@ -829,6 +834,59 @@ START_TEST(test_error_corrupt_record)
     put_le16(p + hdr + 2, 23);
     write_file(path, p, n);
     snprintf(want, sizeof(want), "corrupt record at offset %zu", hdr);
+    expect_error(path, -EINVAL, want);
+    free(p);
+    unlink(path);
+}
+END_TEST
+
+/* A record names a vCPU the header does not have (write_small_log's header: 2 vCPUs): corrupt,
+ * at its offset, whatever its type, so that a log cannot make readers keep state for 2^32
+ * vCPUs. */
+START_TEST(test_error_vcpu_beyond_header)
+{
+    char path[64];
+    size_t hdr, n;
+    char want[96];
+    struct exitlog_info info;
+    struct collect c = {0};
+    char err[256];
+    tmp_path(path, sizeof(path));
+    write_small_log(path, &hdr);
+    uint8_t *p = read_whole(path, &n);
+
+    /* vCPU 1, the header's last, is fine. */
+    put_le32(p + hdr + 24 + 12, 1);
+    write_file(path, p, n);
+    ck_assert_int_eq(read_log(path, &info, &c, err, sizeof(err)), 0);
+    ck_assert_uint_eq(info.ncpus, 2);
+    collect_free(&c);
+    /* The second record, an exit at hdr+24, on vCPU 2. */
+    put_le32(p + hdr + 24 + 12, 2);
+    write_file(path, p, n);
+    snprintf(want, sizeof(want), "corrupt record at offset %zu (vCPU 2, but the header has 2 vCPUs)",
+             hdr + 24);
+    expect_error(path, -EINVAL, want);
+    /* A marker (the first record) on vCPU 0xffffffff. */
+    put_le32(p + hdr + 24 + 12, 0);
+    put_le32(p + hdr + 12, 0xffffffffu);
+    write_file(path, p, n);
+    snprintf(want, sizeof(want),
+             "corrupt record at offset %zu (vCPU 4294967295, but the header has 2 vCPUs)", hdr);
+    expect_error(path, -EINVAL, want);
+    /* A stat (the last record) on vCPU 7. */
+    put_le32(p + hdr + 12, 0);
+    put_le32(p + n - 72 + 12, 7);
+    write_file(path, p, n);
+    snprintf(want, sizeof(want), "corrupt record at offset %zu (vCPU 7, but the header has 2 vCPUs)",
+             n - 72);
+    expect_error(path, -EINVAL, want);
+    /* A header of 0 vCPUs has no record that is valid. */
+    put_le32(p + n - 72 + 12, 0);
+    put_le32(p + 24, 0);
+    write_file(path, p, n);
+    snprintf(want, sizeof(want), "corrupt record at offset %zu (vCPU 0, but the header has 0 vCPUs)",
+             hdr);
     expect_error(path, -EINVAL, want);
     free(p);
     unlink(path);
@@ -1697,6 +1755,7 @@ static Suite *exitlog_suite(void)
     tcase_add_test(tc, test_error_bad_magic);
     tcase_add_test(tc, test_error_version);
     tcase_add_test(tc, test_error_corrupt_record);
+    tcase_add_test(tc, test_error_vcpu_beyond_header);
     tcase_add_test(tc, test_error_header);
     tcase_add_test(tc, test_names_force_terminated);
     tcase_add_test(tc, test_read_null_args);

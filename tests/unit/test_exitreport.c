@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -698,12 +700,11 @@ START_TEST(test_timeline_buckets)
     tmp_path(path, sizeof(path));
     write_standard(path);
     char *out = report_ok(path, "exits %s --format csv --timeline 10ms");
-    /* Columns: total, then reasons by samples: IO, MMIO, HLT. Empty buckets are listed. */
+    /* Columns: total, then reasons by samples: IO, MMIO, HLT. Empty buckets (10 and 30 ms)
+     * are left out. */
     ck_assert_has(out, "\ntable,t_ms,bucket_us,total,IO,MMIO,HLT\n"
                        "timeline,0.000000,10000.000,100,100,0,0\n"
-                       "timeline,10.000000,10000.000,0,0,0,0\n"
                        "timeline,20.000000,10000.000,10,0,10,0\n"
-                       "timeline,30.000000,10000.000,0,0,0,0\n"
                        "timeline,40.000000,10000.000,5,5,0,0\n"
                        "timeline,50.000000,10000.000,1,0,0,1\n");
     ck_assert_hasnt(out, "timeline,60.000000");
@@ -722,7 +723,8 @@ START_TEST(test_timeline_buckets)
     free(out);
 
     out = report_ok(path, "exits %s --timeline 10ms");
-    ck_assert_has(out, "timeline (exits per 10 ms bucket by reason");
+    ck_assert_has(out, "timeline (exits per 10 ms bucket by reason; t: bucket start; empty "
+                       "buckets are left out):");
     ck_assert_has(out, "t(ms)");
     free(out);
     out = report_ok(path, "exits %s --timeline 10ms --format json");
@@ -738,6 +740,64 @@ START_TEST(test_timeline_buckets)
     char err[256], *o2;
     ck_assert_int_eq(report(path, "exits %s --timeline 1ns", &o2, err, sizeof(err)), -E2BIG);
     ck_assert_has(err, "give a longer bucket");
+    unlink(path);
+}
+END_TEST
+
+/* Two exits 999 ms apart in 1 us buckets: 999,001 buckets, two with exits. Only those two are
+ * printed, in every format, and the table format does not hold a cell per empty bucket: a
+ * forked child's peak RSS stays small. */
+START_TEST(test_timeline_sparse)
+{
+    char path[64];
+    tmp_path(path, sizeof(path));
+    struct exitlog *log = open_log(path, "serial", 1);
+    io(log, 0, 0, 0x3f8, EXITLOG_DIR_WRITE, 100, false);
+    plain(log, UINT64_C(999000000), 0, KVM_EXIT_HLT, 100);
+    ck_assert_int_eq(exitlog_close(log), 0);
+
+    char *out = report_ok(path, "exits %s --format csv --timeline 1us");
+    ck_assert_has(out, "\ntable,t_ms,bucket_us,total,IO,HLT\n"
+                       "timeline,0.000000,1.000,1,1,0\n"
+                       "timeline,999.000000,1.000,1,0,1\n");
+    size_t rows = 0;
+    for (const char *p = out; (p = strstr(p, "\ntimeline,")); p++)
+        rows++;
+    ck_assert_uint_eq(rows, 2);
+    free(out);
+    out = report_ok(path, "exits %s --format json --timeline 1us");
+    ck_assert(json_valid(out));
+    ck_assert_has(out, "\"timeline\": [\n    {\"t_ms\": 0.000000, \"bucket_us\": 1.000, "
+                       "\"total\": 1, \"IO\": 1, \"HLT\": 0},\n    {\"t_ms\": 999.000000, "
+                       "\"bucket_us\": 1.000, \"total\": 1, \"IO\": 0, \"HLT\": 1}\n  ]");
+    free(out);
+
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct rusage ru;
+        close(fds[0]);
+        char *t = report_ok(path, "exits %s --timeline 1us");
+        long lines = 0;
+        for (const char *p = t; (p = strchr(p, '\n')); p++)
+            lines++;
+        getrusage(RUSAGE_SELF, &ru);
+        long res[2] = {ru.ru_maxrss, lines}; /* KiB */
+        ck_assert_int_eq(write(fds[1], res, sizeof(res)), (int)sizeof(res));
+        free(t);
+        _exit(0);
+    }
+    close(fds[1]);
+    long res[2] = {0, 0};
+    ck_assert_int_eq(read(fds[0], res, sizeof(res)), (int)sizeof(res));
+    close(fds[0]);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_msg(res[0] < 32 * 1024, "peak RSS %ld KiB", res[0]);
+    ck_assert_msg(res[1] < 200, "%ld lines", res[1]);
     unlink(path);
 }
 END_TEST
@@ -1331,6 +1391,7 @@ static Suite *exitreport_suite(void)
 
     tc = tcase_create("timeline");
     tcase_add_test(tc, test_timeline_buckets);
+    tcase_add_test(tc, test_timeline_sparse);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("phases");
