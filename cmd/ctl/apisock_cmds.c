@@ -142,8 +142,10 @@ static void value_text(const struct json_member *m, char *buf, size_t size)
 {
     if (m->type == JSON_STRING)
         snprintf(buf, size, "%s", m->str);
-    else if (m->type == JSON_INT)
+    else if (m->type == JSON_INT && m->num < 0)
         snprintf(buf, size, "%" PRId64, m->num);
+    else if (m->type == JSON_INT)
+        snprintf(buf, size, "%" PRIu64, m->unum);
     else
         snprintf(buf, size, "%s", m->b ? "on" : "off");
 }
@@ -160,9 +162,12 @@ static void cmd_vf_set(struct req *r)
 
     if (!vfm || vfm->type != JSON_INT)
         return out_error(r->o, "vf set: \"vf\" must be an integer (the VF number)");
-    if (vfm->num < 0 || vfm->num >= n)
-        return n ? out_error(r->o, "vf set: no VF %" PRId64 " (VFs are 0-%d)", vfm->num, n - 1)
-                 : out_error(r->o, "vf set: no VF %" PRId64 " (this VM has no NICs)", vfm->num);
+    if (vfm->num < 0 || vfm->num >= n) {
+        char num[24];
+        value_text(vfm, num, sizeof(num));
+        return n ? out_error(r->o, "vf set: no VF %s (VFs are 0-%d)", num, n - 1)
+                 : out_error(r->o, "vf set: no VF %s (this VM has no NICs)", num);
+    }
     if (key || val) {
         static const char *const kv[] = {"vf", "key", "value", NULL};
         if (!only_members(r, "vf set", kv))

@@ -72,10 +72,11 @@ static int build_request(char **w, int n, char *req, size_t size)
                         w[0]);
 }
 
-static int64_t num(const struct json *o, const char *key)
+/* The server's numbers are all unsigned (u64 counters up to UINT64_MAX). */
+static uint64_t num(const struct json *o, const char *key)
 {
     const struct json_member *m = json_get(o, key);
-    return m && m->type == JSON_INT ? m->num : 0;
+    return m && m->type == JSON_INT ? m->unum : 0;
 }
 
 static const char *onoff(const struct json *o, const char *key)
@@ -97,9 +98,9 @@ static void drops(const struct json *o, const char *prefix)
     size_t pl = strlen(prefix);
     for (unsigned i = 0; i < o->n; i++) {
         const struct json_member *m = &o->m[i];
-        if (strncmp(m->key, prefix, pl) != 0 || m->type != JSON_INT || !m->num)
+        if (strncmp(m->key, prefix, pl) != 0 || m->type != JSON_INT || !m->unum)
             continue;
-        printf("%s%s %" PRId64, any ? ", " : " (", m->key + pl, m->num);
+        printf("%s%s %" PRIu64, any ? ", " : " (", m->key + pl, m->unum);
         any = true;
     }
     if (any)
@@ -116,22 +117,22 @@ static int print_vf_list(const struct json *reply)
     if (!arr || arr->type != JSON_ARRAY)
         return errmsg_print("ctl", "vf list: the reply has no \"vfs\" array");
     while ((r = json_array_next(arr, &pos, &v, err, sizeof(err))) == 1) {
-        printf("vf %-5" PRId64 " link/ether %s", num(&v, "vf"), str(&v, "mac"));
+        printf("vf %-5" PRIu64 " link/ether %s", num(&v, "vf"), str(&v, "mac"));
         if (num(&v, "vlan"))
-            printf(", vlan %" PRId64, num(&v, "vlan"));
-        printf(", spoof checking %s, link-state %s, trust %s, max_tx_rate %" PRId64 "Mbps\n",
+            printf(", vlan %" PRIu64, num(&v, "vlan"));
+        printf(", spoof checking %s, link-state %s, trust %s, max_tx_rate %" PRIu64 "Mbps\n",
                onoff(&v, "spoofchk"), str(&v, "state"), onoff(&v, "trust"), num(&v, "max_tx_rate"));
-        printf("    link %s, nic %" PRId64 " vf%" PRId64 "\n",
+        printf("    link %s, nic %" PRIu64 " vf%" PRIu64 "\n",
                strcmp(onoff(&v, "link_up"), "on") ? "down" : "up", num(&v, "nic"),
                num(&v, "index"));
-        printf("    RX: packets %" PRId64 " bytes %" PRId64 " dropped %" PRId64,
+        printf("    RX: packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64,
                num(&v, "rx_packets"), num(&v, "rx_bytes"), num(&v, "rx_dropped"));
         drops(&v, "rx_drop_");
-        printf("\n    TX: packets %" PRId64 " bytes %" PRId64 " dropped %" PRId64,
+        printf("\n    TX: packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64,
                num(&v, "tx_packets"), num(&v, "tx_bytes"), num(&v, "tx_dropped"));
         drops(&v, "tx_drop_");
         if (num(&v, "rate_waits"))
-            printf(", rate-limit waits %" PRId64 " (%" PRId64 " us)", num(&v, "rate_waits"),
+            printf(", rate-limit waits %" PRIu64 " (%" PRIu64 " us)", num(&v, "rate_waits"),
                    num(&v, "rate_wait_us"));
         printf("\n");
     }
@@ -241,7 +242,7 @@ int ctl_main(int argc, char **argv)
     if (strcmp(words[0], "vf") == 0 && strcmp(words[1], "list") == 0)
         return print_vf_list(&reply);
     if (strcmp(words[0], "status") == 0)
-        printf("%s, %" PRId64 " vCPU%s, %" PRId64 " VF%s, up %.3fs, paused %.3fs\n",
+        printf("%s, %" PRIu64 " vCPU%s, %" PRIu64 " VF%s, up %.3fs, paused %.3fs\n",
                str(&reply, "state"), num(&reply, "vcpus"), num(&reply, "vcpus") == 1 ? "" : "s",
                num(&reply, "vfs"), num(&reply, "vfs") == 1 ? "" : "s",
                (double)num(&reply, "uptime_ms") / 1e3, (double)num(&reply, "paused_ms") / 1e3);

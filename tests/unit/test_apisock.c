@@ -233,6 +233,22 @@ START_TEST(cmd_vf_list)
 }
 END_TEST
 
+/* Counters near UINT64_MAX: the reply must still be one that our reader (and so `ctl`)
+ * accepts; req() parses it. */
+START_TEST(cmd_vf_list_u64)
+{
+    fk.vf[0].rx_bytes = UINT64_MAX;
+    fk.vf[0].rate_wait_us = (uint64_t)INT64_MAX + 1;
+    for (unsigned r = 0; r < NIC_DROP_NR; r++)
+        fk.vf[0].tx_drops[r] = UINT64_MAX / NIC_DROP_NR;
+    want("{\"cmd\":\"vf list\"}", "\"rx_bytes\":18446744073709551615,");
+    want("{\"cmd\":\"vf list\"}", "\"rate_wait_us\":9223372036854775808");
+    /* A VF number beyond int64 is named as it came. */
+    want("{\"cmd\":\"vf set\",\"vf\":18446744073709551615,\"vlan\":1}",
+         "no VF 18446744073709551615 (VFs are 0-1)");
+}
+END_TEST
+
 START_TEST(cmd_vf_set)
 {
     want("{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"10\"}",
@@ -460,6 +476,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, cmd_status_pause_resume_stop);
     tcase_add_test(tc, cmd_vf_list);
+    tcase_add_test(tc, cmd_vf_list_u64);
     tcase_add_test(tc, cmd_vf_set);
     tcase_add_loop_test(tc, cmd_error, 0, ARRAY_SIZE(cmd_errors));
     suite_add_tcase(s, tc);
