@@ -249,6 +249,30 @@ START_TEST(cmd_vf_list_u64)
 }
 END_TEST
 
+/* Truncated messages cut at a character boundary: the reply stays valid JSON (req() parses
+ * it; the reader refuses invalid UTF-8). */
+START_TEST(cmd_utf8_truncation)
+{
+    static char r[2 * APISOCK_MAX_LINE];
+    char euros[3 * 100 + 1] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(euros, "\xe2\x82\xac"); /* U+20AC, 3 bytes */
+    /* The unknown command's name is cut to 64 bytes: 21 euros and one byte of the 22nd. */
+    snprintf(r, sizeof(r), "{\"cmd\":\"%.90s\"}", euros);
+    req(r);
+    ck_assert_msg(strstr(reply, "unknown command"), "%s", reply);
+    /* The fake's error quotes the value in 256 bytes (as nic_vf_set's does): cut inside a
+     * euro. */
+    snprintf(r, sizeof(r), "{\"cmd\":\"vf set\",\"vf\":0,\"vlan\":\"%s\"}", euros);
+    req(r);
+    ck_assert_msg(strstr(reply, "is not a VLAN") == NULL && strstr(reply, "vlan: '\xe2\x82\xac"),
+                  "%s", reply);
+    /* A state name with a stray byte. */
+    fk.vf[0].state_name = "au\xffto\xe2\x82";
+    want("{\"cmd\":\"vf list\"}", "\"state\":\"au?to\"");
+}
+END_TEST
+
 START_TEST(cmd_vf_set)
 {
     want("{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"10\"}",
@@ -478,6 +502,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cmd_vf_list);
     tcase_add_test(tc, cmd_vf_list_u64);
     tcase_add_test(tc, cmd_vf_set);
+    tcase_add_test(tc, cmd_utf8_truncation);
     tcase_add_loop_test(tc, cmd_error, 0, ARRAY_SIZE(cmd_errors));
     suite_add_tcase(s, tc);
     tc = tcase_create("fuzz");
