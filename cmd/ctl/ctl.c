@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apisock.h"
@@ -20,7 +21,8 @@
 #include "minivmm/util.h"
 
 const char *const ctl_help =
-    "minivmm ctl [--json] PATH COMMAND: control a VM started with --api-sock PATH.\n"
+    "minivmm ctl [--json] [--timeout SECONDS] PATH COMMAND: control a VM started with\n"
+    "--api-sock PATH.\n"
     "  vf list                 per-VF MAC, VLAN, spoof checking, link state, trust, rate and\n"
     "                          counters\n"
     "  vf set N KEY VALUE [KEY VALUE...]\n"
@@ -29,7 +31,9 @@ const char *const ctl_help =
     "  pause | resume          stop and restart all vCPUs\n"
     "  stop                    stop the VM (`minivmm run` exits with status 0)\n"
     "  status                  running/paused, vCPUs, uptime\n"
-    "  --json                  print the server's reply as it came (one JSON object)\n";
+    "  --json                  print the server's reply as it came (one JSON object)\n"
+    "  --timeout SECONDS       wait at most this long for the reply (default 10; decimals\n"
+    "                          allowed, e.g. 0.5), then fail with status 1\n";
 
 /* The request for the command words, or 1 after a message. */
 static int build_request(char **w, int n, char *req, size_t size)
@@ -139,9 +143,19 @@ static int print_vf_list(const struct json *reply)
     return r < 0 ? errmsg_print("ctl", "vf list: bad reply: %s", err) : 0;
 }
 
-/* Reads one line (newline excluded) into buf. 0, or 1 after a message. */
-static int read_line(int fd, const char *path, char *buf, size_t size, size_t *len)
+static int64_t now_ms(void)
 {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Reads one line (newline excluded) into buf, waiting at most timeout_ms in all for it (a
+ * server that accepts and never answers must not hang us). 0, or 1 after a message. */
+static int read_line(int fd, const char *path, int64_t timeout_ms, char *buf, size_t size,
+                     size_t *len)
+{
+    int64_t deadline = now_ms() + timeout_ms;
     size_t n = 0;
     for (;;) {
         char *nl = memchr(buf, '\n', n);
@@ -151,6 +165,18 @@ static int read_line(int fd, const char *path, char *buf, size_t size, size_t *l
         }
         if (n == size)
             return errmsg_print("ctl", "%s: reply longer than %zu bytes", path, size);
+        int64_t left = deadline - now_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int pr = left > 0 ? poll(&p, 1, (int)(left < 1000000 ? left : 1000000)) : 0;
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0)
+            return errmsg_print("ctl", "%s: poll failed: %s", path, strerror(errno));
+        if (pr == 0 && left <= 0)
+            return errmsg_print("ctl", "%s: no reply within %.3g s (see --timeout)", path,
+                                (double)timeout_ms / 1e3);
+        if (pr == 0)
+            continue; /* recompute what is left */
         ssize_t r = read(fd, buf + n, size - n);
         if (r < 0 && errno == EINTR)
             continue;
@@ -170,6 +196,7 @@ int ctl_main(int argc, char **argv)
     char *words[64];
     const char *path = NULL;
     bool json = false;
+    int64_t timeout_ms = CTL_TIMEOUT_MS;
     int nw = 0;
     char err[160];
     size_t len = 0;
@@ -177,6 +204,16 @@ int ctl_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--timeout") == 0) {
+            char *end = NULL;
+            double t = i + 1 < argc ? strtod(argv[i + 1], &end) : 0;
+            if (!end || end == argv[i + 1] || *end || !(t > 0 && t <= 86400))
+                return errmsg_print("ctl", "--timeout: want seconds, more than 0 and at most "
+                                           "86400 (e.g. 10 or 0.5)");
+            timeout_ms = (int64_t)(t * 1000 + 0.5);
+            if (!timeout_ms)
+                timeout_ms = 1;
+            i++;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(ctl_help, stdout);
             return 0;
@@ -190,7 +227,8 @@ int ctl_main(int argc, char **argv)
     }
     if (!path || !nw)
         return errmsg_print("ctl",
-                            "usage: minivmm ctl [--json] PATH COMMAND... (see minivmm ctl --help)");
+                            "usage: minivmm ctl [--json] [--timeout SECONDS] PATH COMMAND... (see "
+                            "minivmm ctl --help)");
     if (build_request(words, nw, req, sizeof(req)))
         return 1;
     if (strlen(path) >= sizeof(a.sun_path))
@@ -213,7 +251,7 @@ int ctl_main(int argc, char **argv)
         close(fd);
         return errmsg_print("ctl", "%s: write failed: %s", path, strerror(errno));
     }
-    int status = read_line(fd, path, buf, sizeof(buf), &len);
+    int status = read_line(fd, path, timeout_ms, buf, sizeof(buf), &len);
     if (status) {
         close(fd);
         return status;

@@ -8,16 +8,20 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apisock.h"
 #include "ck_loop.h"
+#include "ctl.h"
 #include "minivmm/util.h"
 
 static struct json j;
@@ -489,6 +493,97 @@ START_TEST(server_paths)
 }
 END_TEST
 
+/* ---- `minivmm ctl` against a scripted server ---- */
+
+/* Accepts one connection on lfd; with a reply, reads the request line and answers it;
+ * without, never answers (holds the connection until the client closes it). */
+struct script {
+    int lfd;
+    const char *reply;
+};
+
+static void *script_thread(void *opaque)
+{
+    struct script *sc = opaque;
+    char c;
+    int fd = accept(sc->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    while (sc->reply && read(fd, &c, 1) == 1 && c != '\n')
+        ;
+    if (sc->reply) {
+        ssize_t w = write(fd, sc->reply, strlen(sc->reply));
+        (void)w; /* a short write shows in the client's status */
+    }
+    while (read(fd, &c, 1) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+static char ctl_err[4096];
+
+/* Runs ctl_main(argv) against a server answering `answer` (NULL: never); its stderr goes to
+ * ctl_err. Returns its status. */
+static int run_ctl(const char *answer, int argc, char **argv)
+{
+    struct script sc = {.reply = answer};
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    pthread_t t;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    sc.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(sc.lfd, 0);
+    ck_assert_int_eq(bind(sc.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(sc.lfd, 1), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, script_thread, &sc), 0);
+
+    char errpath[128];
+    snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+    int efd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(efd, 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(efd, 2);
+    int status = ctl_main(argc, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(efd, ctl_err, sizeof(ctl_err) - 1, 0);
+    ctl_err[n > 0 ? n : 0] = '\0';
+    close(efd);
+    unlink(errpath);
+    pthread_join(t, NULL);
+    close(sc.lfd);
+    unlink(path);
+    return status;
+}
+
+/* A server that accepts and never answers: ctl gives up after --timeout with one line and
+ * status 1 (the default is CTL_TIMEOUT_MS; the test uses 0.3 s to stay fast). */
+START_TEST(ctl_timeout)
+{
+    char c0[] = "ctl", c1[] = "--timeout", c2[] = "0.3", c4[] = "status", zero[] = "0";
+    char *argv[] = {c0, c1, c2, path, c4, NULL};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(run_ctl(NULL, 5, argv), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(s >= 0.29 && s < 3, "%.3f s", s);
+    ck_assert_msg(strstr(ctl_err, "no reply within 0.3 s"), "'%s'", ctl_err);
+    ck_assert_msg(strchr(ctl_err, '\n') == ctl_err + strlen(ctl_err) - 1, "'%s'", ctl_err);
+    /* A server that answers in time is unaffected. */
+    ck_assert_int_eq(run_ctl("{\"ok\":true,\"state\":\"running\",\"vcpus\":1,\"vfs\":0,"
+                             "\"uptime_ms\":1,\"paused_ms\":0}\n",
+                             5, argv),
+                     0);
+    ck_assert_str_eq(ctl_err, "");
+    /* Bad values are refused. */
+    char *bad[] = {c0, c1, zero, path, c4, NULL};
+    ck_assert_int_eq(ctl_main(5, bad), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("apisock");
@@ -515,6 +610,11 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, sock_setup, sock_teardown);
     tcase_add_test(tc, server_roundtrip);
     tcase_add_test(tc, server_paths);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("ctl");
+    tcase_add_checked_fixture(tc, sock_setup, sock_teardown);
+    tcase_set_timeout(tc, 20); /* before --timeout, ctl_timeout hung here */
+    tcase_add_test(tc, ctl_timeout);
     suite_add_tcase(s, tc);
     return s;
 }
