@@ -1,7 +1,8 @@
 /*
  * ctl.c: `minivmm ctl [--json] PATH COMMAND...` (ctl.h): turns the words into one request line
  * of the control socket protocol (src/apisock.h), sends it, reads the one reply line and prints
- * it for people (`vf list` like the vf lines of `ip -s link show`) or, with --json, as it came.
+ * it for people (`vf list` like the vf lines of `ip -s link show`; the server's strings with
+ * control characters escaped, safe()) or, with --json, as it came.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -89,10 +90,34 @@ static const char *onoff(const struct json *o, const char *key)
     return m && m->type == JSON_BOOL && m->b ? "on" : "off";
 }
 
+/* Server-provided text made safe for a terminal: C0 control characters and DEL as \xNN, C1
+ * ones (U+0080-U+009F, which some terminals obey too: U+009B is CSI) as \u00NN, so that a
+ * server cannot send escape sequences to the user's terminal. The result lives until the
+ * fourth call after. */
+static const char *safe(const char *s)
+{
+    static char bufs[4][4 * JSON_MAX_TEXT + 1]; /* \xNN: 4 bytes a byte at most */
+    static unsigned next;
+    char *d = bufs[next++ % ARRAY_SIZE(bufs)];
+    size_t k = 0, size = sizeof(bufs[0]);
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 7 < size; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            k += (size_t)snprintf(d + k, size - k, "\\x%02x", *p);
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            k += (size_t)snprintf(d + k, size - k, "\\u%04x", p[1]);
+            p++;
+        } else {
+            d[k++] = (char)*p;
+        }
+    }
+    d[k] = '\0';
+    return d;
+}
+
 static const char *str(const struct json *o, const char *key)
 {
     const struct json_member *m = json_get(o, key);
-    return m && m->type == JSON_STRING ? m->str : "?";
+    return m && m->type == JSON_STRING ? safe(m->str) : "?";
 }
 
 /* Non-zero drops by reason: " (spoof 3, vlan 1)". */
@@ -104,7 +129,7 @@ static void drops(const struct json *o, const char *prefix)
         const struct json_member *m = &o->m[i];
         if (strncmp(m->key, prefix, pl) != 0 || m->type != JSON_INT || !m->unum)
             continue;
-        printf("%s%s %" PRIu64, any ? ", " : " (", m->key + pl, m->unum);
+        printf("%s%s %" PRIu64, any ? ", " : " (", safe(m->key + pl), m->unum);
         any = true;
     }
     if (any)
@@ -273,7 +298,7 @@ int ctl_main(int argc, char **argv)
         printf("%.*s\n", (int)len, buf);
     if (!is_ok) {
         const struct json_member *e = json_get(&reply, "error");
-        return errmsg_print("ctl", "%s", e && e->type == JSON_STRING ? e->str : "error");
+        return errmsg_print("ctl", "%s", e && e->type == JSON_STRING ? safe(e->str) : "error");
     }
     if (json)
         return 0;

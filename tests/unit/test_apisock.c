@@ -521,10 +521,19 @@ static void *script_thread(void *opaque)
     return NULL;
 }
 
-static char ctl_err[4096];
+static char ctl_err[4096], ctl_out[4096];
+
+/* Reads back and removes the file behind fd into buf. */
+static void slurp(int fd, const char *name, char *buf, size_t size)
+{
+    ssize_t n = pread(fd, buf, size - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(name);
+}
 
 /* Runs ctl_main(argv) against a server answering `answer` (NULL: never); its stderr goes to
- * ctl_err. Returns its status. */
+ * ctl_err, its stdout to ctl_out. Returns its status. */
 static int run_ctl(const char *answer, int argc, char **argv)
 {
     struct script sc = {.reply = answer};
@@ -537,21 +546,27 @@ static int run_ctl(const char *answer, int argc, char **argv)
     ck_assert_int_eq(listen(sc.lfd, 1), 0);
     ck_assert_int_eq(pthread_create(&t, NULL, script_thread, &sc), 0);
 
-    char errpath[128];
+    char errpath[128], outpath[128];
     snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+    snprintf(outpath, sizeof(outpath), "%s/stdout", dir);
     int efd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    int ofd = open(outpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
     ck_assert_int_ge(efd, 0);
+    ck_assert_int_ge(ofd, 0);
     fflush(stderr);
-    int saved = dup(2);
+    fflush(stdout);
+    int saved_err = dup(2), saved_out = dup(1);
     dup2(efd, 2);
+    dup2(ofd, 1);
     int status = ctl_main(argc, argv);
     fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    ssize_t n = pread(efd, ctl_err, sizeof(ctl_err) - 1, 0);
-    ctl_err[n > 0 ? n : 0] = '\0';
-    close(efd);
-    unlink(errpath);
+    fflush(stdout);
+    dup2(saved_err, 2);
+    dup2(saved_out, 1);
+    close(saved_err);
+    close(saved_out);
+    slurp(efd, errpath, ctl_err, sizeof(ctl_err));
+    slurp(ofd, outpath, ctl_out, sizeof(ctl_out));
     pthread_join(t, NULL);
     close(sc.lfd);
     unlink(path);
@@ -581,6 +596,30 @@ START_TEST(ctl_timeout)
     /* Bad values are refused. */
     char *bad[] = {c0, c1, zero, path, c4, NULL};
     ck_assert_int_eq(ctl_main(5, bad), 1);
+}
+END_TEST
+
+/* The server's strings reach the terminal with control characters escaped: an error with
+ * ESC, BEL and a C1 CSI (U+009B), and a VF state name with an OSC sequence. */
+START_TEST(ctl_escapes)
+{
+    char c0[] = "ctl", c3[] = "status", c4[] = "vf", c5[] = "list";
+    char *argv[] = {c0, path, c3, NULL};
+    ck_assert_int_eq(
+        run_ctl("{\"ok\":false,\"error\":\"\\u001b[31mred\\u0007 \\u009b2J caf\\u00e9\"}\n", 3,
+                argv),
+        1);
+    ck_assert_str_eq(ctl_err, "minivmm ctl: \\x1b[31mred\\x07 \\u009b2J caf\xc3\xa9\n");
+    char *vargv[] = {c0, path, c4, c5, NULL};
+    ck_assert_int_eq(run_ctl("{\"ok\":true,\"vfs\":[{\"vf\":0,\"mac\":\"\\u001b]0;x\\u0007\","
+                             "\"state\":\"a\\u007fb\",\"rx_drop_\\u001bz\":1}]}\n",
+                             4, vargv),
+                     0);
+    ck_assert_msg(!strchr(ctl_out, 0x1b) && !strchr(ctl_out, 0x07) && !strchr(ctl_out, 0x7f),
+                  "'%s'", ctl_out);
+    ck_assert_msg(strstr(ctl_out, "link/ether \\x1b]0;x\\x07, spoof"), "'%s'", ctl_out);
+    ck_assert_msg(strstr(ctl_out, "link-state a\\x7fb,"), "'%s'", ctl_out);
+    ck_assert_msg(strstr(ctl_out, "(\\x1bz 1)"), "'%s'", ctl_out);
 }
 END_TEST
 
@@ -615,6 +654,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, sock_setup, sock_teardown);
     tcase_set_timeout(tc, 20); /* before --timeout, ctl_timeout hung here */
     tcase_add_test(tc, ctl_timeout);
+    tcase_add_test(tc, ctl_escapes);
     suite_add_tcase(s, tc);
     return s;
 }
