@@ -77,7 +77,7 @@ static void utf8_clean(char *d, size_t size, const char *s)
     const unsigned char *p = (const unsigned char *)s;
     size_t k = 0;
     while (*p) {
-        bool cut;
+        bool cut = false;
         size_t n = *p < 0x80 ? 1 : utf8_seq_len(p, &cut);
         if (cut)
             break;
