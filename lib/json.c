@@ -196,7 +196,9 @@ static int parse_string(struct jp *j, const char **out)
     return 0;
 }
 
-static int parse_int(struct jp *j, int64_t *out)
+/* An integer from INT64_MIN to UINT64_MAX: *out saturates at INT64_MAX, *uout holds the
+ * non-negative ones whole (0 for negative). */
+static int parse_int(struct jp *j, int64_t *out, uint64_t *uout)
 {
     bool neg = false;
     uint64_t v = 0, lim;
@@ -208,7 +210,7 @@ static int parse_int(struct jp *j, int64_t *out)
         return jfail(j, "bad number");
     if (*j->p == '0' && j->end - j->p > 1 && j->p[1] >= '0' && j->p[1] <= '9')
         return jfail(j, "leading zero in number");
-    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    lim = neg ? (uint64_t)INT64_MAX + 1 : UINT64_MAX;
     while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
         unsigned d = (unsigned)(*j->p - '0');
         if (v > (lim - d) / 10)
@@ -218,7 +220,8 @@ static int parse_int(struct jp *j, int64_t *out)
     }
     if (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E'))
         return jfail(j, "numbers must be integers");
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    *out = neg ? (int64_t)(0 - v) : v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+    *uout = neg ? 0 : v;
     return 0;
 }
 
@@ -300,7 +303,7 @@ static int parse_value(struct jp *j, struct json_member *m)
     default:
         if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
             m->type = JSON_INT;
-            return parse_int(j, &m->num);
+            return parse_int(j, &m->num, &m->unum);
         }
         return jfail(j, "expected a value");
     }

@@ -5,11 +5,16 @@
  *
  * Hazards. Every byte of a request is untrusted: it is parsed by the strict JSON reader
  * (minivmm/json.h), members a command does not know are refused, and the reply is built in a
- * fixed buffer that never overflows (a reply that would is replaced by an error).
+ * fixed buffer that never overflows (a reply that would is replaced by an error). Strings in a
+ * reply go through utf8_clean(): a message cut by snprintf (ours, or a device's error text
+ * quoting a long request value) must not end in half a UTF-8 character, or the reply would
+ * not be JSON.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,12 +40,69 @@ static void outf(struct out *o, const char *fmt, ...)
         o->n += (size_t)r;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (lead byte >= 0x80; no overlongs,
+ * surrogates or code points above U+10FFFF), 0 when it is not one; *cut is set when it is the
+ * start of one that the string's end (a NUL) cuts short. */
+static size_t utf8_seq_len(const unsigned char *p, bool *cut)
+{
+    uint32_t cp, min;
+    size_t n;
+    *cut = false;
+    if ((p[0] & 0xe0) == 0xc0)
+        n = 2, cp = p[0] & 0x1f, min = 0x80;
+    else if ((p[0] & 0xf0) == 0xe0)
+        n = 3, cp = p[0] & 0x0f, min = 0x800;
+    else if ((p[0] & 0xf8) == 0xf0)
+        n = 4, cp = p[0] & 0x07, min = 0x10000;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (!p[i]) {
+            *cut = true;
+            return 0;
+        }
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    return cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : n;
+}
+
+/* Copies s into d (size bytes) as valid UTF-8, for a reply any JSON reader accepts: a
+ * sequence cut short at the end (a message truncated by snprintf, ours or a device's) is
+ * dropped, so a cut falls on a character boundary; other invalid bytes become '?'. A longer
+ * s is cut at a character boundary too. */
+static void utf8_clean(char *d, size_t size, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t k = 0;
+    while (*p) {
+        bool cut = false;
+        size_t n = *p < 0x80 ? 1 : utf8_seq_len(p, &cut);
+        if (cut)
+            break;
+        if (k + (n ? n : 1) >= size)
+            break;
+        if (n) {
+            memcpy(d + k, p, n);
+            k += n;
+            p += n;
+        } else {
+            d[k++] = '?';
+            p++;
+        }
+    }
+    d[k] = '\0';
+}
+
 static void out_str(struct out *o, const char *s)
 {
+    static __thread char clean[APISOCK_MAX_REPLY]; /* not on a small thread's stack */
+    utf8_clean(clean, sizeof(clean), s);
     if (o->n < o->size)
-        json_str(o->buf, o->size, &o->n, s, 0);
+        json_str(o->buf, o->size, &o->n, clean, 0);
     else
-        o->n += 2 + strlen(s);
+        o->n += 2 + strlen(clean);
 }
 
 /* Replaces whatever was written with {"ok":false,"error":MSG}. */
@@ -142,8 +204,10 @@ static void value_text(const struct json_member *m, char *buf, size_t size)
 {
     if (m->type == JSON_STRING)
         snprintf(buf, size, "%s", m->str);
-    else if (m->type == JSON_INT)
+    else if (m->type == JSON_INT && m->num < 0)
         snprintf(buf, size, "%" PRId64, m->num);
+    else if (m->type == JSON_INT)
+        snprintf(buf, size, "%" PRIu64, m->unum);
     else
         snprintf(buf, size, "%s", m->b ? "on" : "off");
 }
@@ -160,9 +224,12 @@ static void cmd_vf_set(struct req *r)
 
     if (!vfm || vfm->type != JSON_INT)
         return out_error(r->o, "vf set: \"vf\" must be an integer (the VF number)");
-    if (vfm->num < 0 || vfm->num >= n)
-        return n ? out_error(r->o, "vf set: no VF %" PRId64 " (VFs are 0-%d)", vfm->num, n - 1)
-                 : out_error(r->o, "vf set: no VF %" PRId64 " (this VM has no NICs)", vfm->num);
+    if (vfm->num < 0 || vfm->num >= n) {
+        char num[24];
+        value_text(vfm, num, sizeof(num));
+        return n ? out_error(r->o, "vf set: no VF %s (VFs are 0-%d)", num, n - 1)
+                 : out_error(r->o, "vf set: no VF %s (this VM has no NICs)", num);
+    }
     if (key || val) {
         static const char *const kv[] = {"vf", "key", "value", NULL};
         if (!only_members(r, "vf set", kv))

@@ -1,7 +1,8 @@
 /*
  * ctl.c: `minivmm ctl [--json] PATH COMMAND...` (ctl.h): turns the words into one request line
  * of the control socket protocol (src/apisock.h), sends it, reads the one reply line and prints
- * it for people (`vf list` like the vf lines of `ip -s link show`) or, with --json, as it came.
+ * it for people (`vf list` like the vf lines of `ip -s link show`; the server's strings with
+ * control characters escaped, safe()) or, with --json, as it came.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apisock.h"
@@ -20,7 +22,8 @@
 #include "minivmm/util.h"
 
 const char *const ctl_help =
-    "minivmm ctl [--json] PATH COMMAND: control a VM started with --api-sock PATH.\n"
+    "minivmm ctl [--json] [--timeout SECONDS] PATH COMMAND: control a VM started with\n"
+    "--api-sock PATH.\n"
     "  vf list                 per-VF MAC, VLAN, spoof checking, link state, trust, rate and\n"
     "                          counters\n"
     "  vf set N KEY VALUE [KEY VALUE...]\n"
@@ -29,7 +32,9 @@ const char *const ctl_help =
     "  pause | resume          stop and restart all vCPUs\n"
     "  stop                    stop the VM (`minivmm run` exits with status 0)\n"
     "  status                  running/paused, vCPUs, uptime\n"
-    "  --json                  print the server's reply as it came (one JSON object)\n";
+    "  --json                  print the server's reply as it came (one JSON object)\n"
+    "  --timeout SECONDS       wait at most this long for the reply (default 10; decimals\n"
+    "                          allowed, e.g. 0.5), then fail with status 1\n";
 
 /* The request for the command words, or 1 after a message. */
 static int build_request(char **w, int n, char *req, size_t size)
@@ -72,10 +77,11 @@ static int build_request(char **w, int n, char *req, size_t size)
                         w[0]);
 }
 
-static int64_t num(const struct json *o, const char *key)
+/* The server's numbers are all unsigned (u64 counters up to UINT64_MAX). */
+static uint64_t num(const struct json *o, const char *key)
 {
     const struct json_member *m = json_get(o, key);
-    return m && m->type == JSON_INT ? m->num : 0;
+    return m && m->type == JSON_INT ? m->unum : 0;
 }
 
 static const char *onoff(const struct json *o, const char *key)
@@ -84,10 +90,34 @@ static const char *onoff(const struct json *o, const char *key)
     return m && m->type == JSON_BOOL && m->b ? "on" : "off";
 }
 
+/* Server-provided text made safe for a terminal: C0 control characters and DEL as \xNN, C1
+ * ones (U+0080-U+009F, which some terminals obey too: U+009B is CSI) as \u00NN, so that a
+ * server cannot send escape sequences to the user's terminal. The result lives until the
+ * fourth call after. */
+static const char *safe(const char *s)
+{
+    static char bufs[4][4 * JSON_MAX_TEXT + 1]; /* \xNN: 4 bytes a byte at most */
+    static unsigned next;
+    char *d = bufs[next++ % ARRAY_SIZE(bufs)];
+    size_t k = 0, size = sizeof(bufs[0]);
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 7 < size; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            k += (size_t)snprintf(d + k, size - k, "\\x%02x", *p);
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            k += (size_t)snprintf(d + k, size - k, "\\u%04x", p[1]);
+            p++;
+        } else {
+            d[k++] = (char)*p;
+        }
+    }
+    d[k] = '\0';
+    return d;
+}
+
 static const char *str(const struct json *o, const char *key)
 {
     const struct json_member *m = json_get(o, key);
-    return m && m->type == JSON_STRING ? m->str : "?";
+    return m && m->type == JSON_STRING ? safe(m->str) : "?";
 }
 
 /* Non-zero drops by reason: " (spoof 3, vlan 1)". */
@@ -97,9 +127,9 @@ static void drops(const struct json *o, const char *prefix)
     size_t pl = strlen(prefix);
     for (unsigned i = 0; i < o->n; i++) {
         const struct json_member *m = &o->m[i];
-        if (strncmp(m->key, prefix, pl) != 0 || m->type != JSON_INT || !m->num)
+        if (strncmp(m->key, prefix, pl) != 0 || m->type != JSON_INT || !m->unum)
             continue;
-        printf("%s%s %" PRId64, any ? ", " : " (", m->key + pl, m->num);
+        printf("%s%s %" PRIu64, any ? ", " : " (", safe(m->key + pl), m->unum);
         any = true;
     }
     if (any)
@@ -116,31 +146,41 @@ static int print_vf_list(const struct json *reply)
     if (!arr || arr->type != JSON_ARRAY)
         return errmsg_print("ctl", "vf list: the reply has no \"vfs\" array");
     while ((r = json_array_next(arr, &pos, &v, err, sizeof(err))) == 1) {
-        printf("vf %-5" PRId64 " link/ether %s", num(&v, "vf"), str(&v, "mac"));
+        printf("vf %-5" PRIu64 " link/ether %s", num(&v, "vf"), str(&v, "mac"));
         if (num(&v, "vlan"))
-            printf(", vlan %" PRId64, num(&v, "vlan"));
-        printf(", spoof checking %s, link-state %s, trust %s, max_tx_rate %" PRId64 "Mbps\n",
+            printf(", vlan %" PRIu64, num(&v, "vlan"));
+        printf(", spoof checking %s, link-state %s, trust %s, max_tx_rate %" PRIu64 "Mbps\n",
                onoff(&v, "spoofchk"), str(&v, "state"), onoff(&v, "trust"), num(&v, "max_tx_rate"));
-        printf("    link %s, nic %" PRId64 " vf%" PRId64 "\n",
+        printf("    link %s, nic %" PRIu64 " vf%" PRIu64 "\n",
                strcmp(onoff(&v, "link_up"), "on") ? "down" : "up", num(&v, "nic"),
                num(&v, "index"));
-        printf("    RX: packets %" PRId64 " bytes %" PRId64 " dropped %" PRId64,
+        printf("    RX: packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64,
                num(&v, "rx_packets"), num(&v, "rx_bytes"), num(&v, "rx_dropped"));
         drops(&v, "rx_drop_");
-        printf("\n    TX: packets %" PRId64 " bytes %" PRId64 " dropped %" PRId64,
+        printf("\n    TX: packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64,
                num(&v, "tx_packets"), num(&v, "tx_bytes"), num(&v, "tx_dropped"));
         drops(&v, "tx_drop_");
         if (num(&v, "rate_waits"))
-            printf(", rate-limit waits %" PRId64 " (%" PRId64 " us)", num(&v, "rate_waits"),
+            printf(", rate-limit waits %" PRIu64 " (%" PRIu64 " us)", num(&v, "rate_waits"),
                    num(&v, "rate_wait_us"));
         printf("\n");
     }
     return r < 0 ? errmsg_print("ctl", "vf list: bad reply: %s", err) : 0;
 }
 
-/* Reads one line (newline excluded) into buf. 0, or 1 after a message. */
-static int read_line(int fd, const char *path, char *buf, size_t size, size_t *len)
+static int64_t now_ms(void)
 {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Reads one line (newline excluded) into buf, waiting at most timeout_ms in all for it (a
+ * server that accepts and never answers must not hang us). 0, or 1 after a message. */
+static int read_line(int fd, const char *path, int64_t timeout_ms, char *buf, size_t size,
+                     size_t *len)
+{
+    int64_t deadline = now_ms() + timeout_ms;
     size_t n = 0;
     for (;;) {
         char *nl = memchr(buf, '\n', n);
@@ -150,6 +190,18 @@ static int read_line(int fd, const char *path, char *buf, size_t size, size_t *l
         }
         if (n == size)
             return errmsg_print("ctl", "%s: reply longer than %zu bytes", path, size);
+        int64_t left = deadline - now_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int pr = left > 0 ? poll(&p, 1, (int)(left < 1000000 ? left : 1000000)) : 0;
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0)
+            return errmsg_print("ctl", "%s: poll failed: %s", path, strerror(errno));
+        if (pr == 0 && left <= 0)
+            return errmsg_print("ctl", "%s: no reply within %.3g s (see --timeout)", path,
+                                (double)timeout_ms / 1e3);
+        if (pr == 0)
+            continue; /* recompute what is left */
         ssize_t r = read(fd, buf + n, size - n);
         if (r < 0 && errno == EINTR)
             continue;
@@ -169,6 +221,7 @@ int ctl_main(int argc, char **argv)
     char *words[64];
     const char *path = NULL;
     bool json = false;
+    int64_t timeout_ms = CTL_TIMEOUT_MS;
     int nw = 0;
     char err[160];
     size_t len = 0;
@@ -176,6 +229,16 @@ int ctl_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--timeout") == 0) {
+            char *end = NULL;
+            double t = i + 1 < argc ? strtod(argv[i + 1], &end) : 0;
+            if (!end || end == argv[i + 1] || *end || !(t > 0 && t <= 86400))
+                return errmsg_print("ctl", "--timeout: want seconds, more than 0 and at most "
+                                           "86400 (e.g. 10 or 0.5)");
+            timeout_ms = (int64_t)(t * 1000 + 0.5);
+            if (!timeout_ms)
+                timeout_ms = 1;
+            i++;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(ctl_help, stdout);
             return 0;
@@ -189,7 +252,8 @@ int ctl_main(int argc, char **argv)
     }
     if (!path || !nw)
         return errmsg_print("ctl",
-                            "usage: minivmm ctl [--json] PATH COMMAND... (see minivmm ctl --help)");
+                            "usage: minivmm ctl [--json] [--timeout SECONDS] PATH COMMAND... (see "
+                            "minivmm ctl --help)");
     if (build_request(words, nw, req, sizeof(req)))
         return 1;
     if (strlen(path) >= sizeof(a.sun_path))
@@ -212,7 +276,7 @@ int ctl_main(int argc, char **argv)
         close(fd);
         return errmsg_print("ctl", "%s: write failed: %s", path, strerror(errno));
     }
-    int status = read_line(fd, path, buf, sizeof(buf), &len);
+    int status = read_line(fd, path, timeout_ms, buf, sizeof(buf), &len);
     if (status) {
         close(fd);
         return status;
@@ -234,14 +298,14 @@ int ctl_main(int argc, char **argv)
         printf("%.*s\n", (int)len, buf);
     if (!is_ok) {
         const struct json_member *e = json_get(&reply, "error");
-        return errmsg_print("ctl", "%s", e && e->type == JSON_STRING ? e->str : "error");
+        return errmsg_print("ctl", "%s", e && e->type == JSON_STRING ? safe(e->str) : "error");
     }
     if (json)
         return 0;
     if (strcmp(words[0], "vf") == 0 && strcmp(words[1], "list") == 0)
         return print_vf_list(&reply);
     if (strcmp(words[0], "status") == 0)
-        printf("%s, %" PRId64 " vCPU%s, %" PRId64 " VF%s, up %.3fs, paused %.3fs\n",
+        printf("%s, %" PRIu64 " vCPU%s, %" PRIu64 " VF%s, up %.3fs, paused %.3fs\n",
                str(&reply, "state"), num(&reply, "vcpus"), num(&reply, "vcpus") == 1 ? "" : "s",
                num(&reply, "vfs"), num(&reply, "vfs") == 1 ? "" : "s",
                (double)num(&reply, "uptime_ms") / 1e3, (double)num(&reply, "paused_ms") / 1e3);

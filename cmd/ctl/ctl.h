@@ -8,8 +8,11 @@
 
 extern const char *const ctl_help;
 
+/* How long `ctl` waits for the reply unless --timeout SECONDS says otherwise. */
+#define CTL_TIMEOUT_MS 10000
+
 /* argv[0] is "ctl". Exit status: 0 when the server said ok, 1 otherwise (the reason on
- * stderr, one line). */
+ * stderr, one line), including no reply within the timeout (--timeout). */
 int ctl_main(int argc, char **argv);
 
 #endif

@@ -22,7 +22,9 @@ struct json_member {
     const char *key; /* NUL-terminated, in the object's text buffer */
     enum json_type type;
     const char *str; /* STRING: decoded, NUL-terminated (no NUL inside: \u0000 is refused) */
-    int64_t num;     /* INT */
+    int64_t num;     /* INT: the value, INT64_MAX for those above it (see unum) */
+    uint64_t unum;   /* INT: the value when not negative, up to UINT64_MAX (u64 counters); 0
+                      * for negative ones */
     bool b;          /* BOOL */
     const char *arr; /* ARRAY: the raw text from '[' to its ']', into the parsed input */
     size_t arrlen;
@@ -35,7 +37,8 @@ struct json {
 };
 
 /* Parses s[0..len) as one JSON object (RFC 8259) whose members are strings, integers (no
- * fraction or exponent, int64 range) or booleans; with allow_arrays also arrays of such flat
+ * fraction or exponent, from INT64_MIN to UINT64_MAX: the control socket prints u64
+ * counters) or booleans; with allow_arrays also arrays of such flat
  * objects (replies of `vf list`; their elements are read with json_array_next()).
  * Surrounding whitespace is allowed; duplicate keys, null, nesting and trailing bytes are not.
  * Decoded keys and strings (NULs included) beyond the text buffer are refused ("strings too

@@ -8,16 +8,20 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apisock.h"
 #include "ck_loop.h"
+#include "ctl.h"
 #include "minivmm/util.h"
 
 static struct json j;
@@ -230,6 +234,46 @@ START_TEST(cmd_vf_list)
     want("{\"cmd\":\"vf list\"}", "\"tx_dropped\":3");
     fk.nvfs = 0;
     want("{\"cmd\":\"vf list\"}", "{\"ok\":true,\"vfs\":[]}");
+}
+END_TEST
+
+/* Counters near UINT64_MAX: the reply must still be one that our reader (and so `ctl`)
+ * accepts; req() parses it. */
+START_TEST(cmd_vf_list_u64)
+{
+    fk.vf[0].rx_bytes = UINT64_MAX;
+    fk.vf[0].rate_wait_us = (uint64_t)INT64_MAX + 1;
+    for (unsigned r = 0; r < NIC_DROP_NR; r++)
+        fk.vf[0].tx_drops[r] = UINT64_MAX / NIC_DROP_NR;
+    want("{\"cmd\":\"vf list\"}", "\"rx_bytes\":18446744073709551615,");
+    want("{\"cmd\":\"vf list\"}", "\"rate_wait_us\":9223372036854775808");
+    /* A VF number beyond int64 is named as it came. */
+    want("{\"cmd\":\"vf set\",\"vf\":18446744073709551615,\"vlan\":1}",
+         "no VF 18446744073709551615 (VFs are 0-1)");
+}
+END_TEST
+
+/* Truncated messages cut at a character boundary: the reply stays valid JSON (req() parses
+ * it; the reader refuses invalid UTF-8). */
+START_TEST(cmd_utf8_truncation)
+{
+    static char r[2 * APISOCK_MAX_LINE];
+    char euros[3 * 100 + 1] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(euros, "\xe2\x82\xac"); /* U+20AC, 3 bytes */
+    /* The unknown command's name is cut to 64 bytes: 21 euros and one byte of the 22nd. */
+    snprintf(r, sizeof(r), "{\"cmd\":\"%.90s\"}", euros);
+    req(r);
+    ck_assert_msg(strstr(reply, "unknown command"), "%s", reply);
+    /* The fake's error quotes the value in 256 bytes (as nic_vf_set's does): cut inside a
+     * euro. */
+    snprintf(r, sizeof(r), "{\"cmd\":\"vf set\",\"vf\":0,\"vlan\":\"%s\"}", euros);
+    req(r);
+    ck_assert_msg(strstr(reply, "is not a VLAN") == NULL && strstr(reply, "vlan: '\xe2\x82\xac"),
+                  "%s", reply);
+    /* A state name with a stray byte. */
+    fk.vf[0].state_name = "au\xffto\xe2\x82";
+    want("{\"cmd\":\"vf list\"}", "\"state\":\"au?to\"");
 }
 END_TEST
 
@@ -449,6 +493,136 @@ START_TEST(server_paths)
 }
 END_TEST
 
+/* ---- `minivmm ctl` against a scripted server ---- */
+
+/* Accepts one connection on lfd; with a reply, reads the request line and answers it;
+ * without, never answers (holds the connection until the client closes it). */
+struct script {
+    int lfd;
+    const char *reply;
+};
+
+static void *script_thread(void *opaque)
+{
+    struct script *sc = opaque;
+    char c;
+    int fd = accept(sc->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    while (sc->reply && read(fd, &c, 1) == 1 && c != '\n')
+        ;
+    if (sc->reply) {
+        ssize_t w = write(fd, sc->reply, strlen(sc->reply));
+        (void)w; /* a short write shows in the client's status */
+    }
+    while (read(fd, &c, 1) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+static char ctl_err[4096], ctl_out[4096];
+
+/* Reads back and removes the file behind fd into buf. */
+static void slurp(int fd, const char *name, char *buf, size_t size)
+{
+    ssize_t n = pread(fd, buf, size - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(name);
+}
+
+/* Runs ctl_main(argv) against a server answering `answer` (NULL: never); its stderr goes to
+ * ctl_err, its stdout to ctl_out. Returns its status. */
+static int run_ctl(const char *answer, int argc, char **argv)
+{
+    struct script sc = {.reply = answer};
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    pthread_t t;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    sc.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(sc.lfd, 0);
+    ck_assert_int_eq(bind(sc.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(sc.lfd, 1), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, script_thread, &sc), 0);
+
+    char errpath[128], outpath[128];
+    snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+    snprintf(outpath, sizeof(outpath), "%s/stdout", dir);
+    int efd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    int ofd = open(outpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(efd, 0);
+    ck_assert_int_ge(ofd, 0);
+    fflush(stderr);
+    fflush(stdout);
+    int saved_err = dup(2), saved_out = dup(1);
+    dup2(efd, 2);
+    dup2(ofd, 1);
+    int status = ctl_main(argc, argv);
+    fflush(stderr);
+    fflush(stdout);
+    dup2(saved_err, 2);
+    dup2(saved_out, 1);
+    close(saved_err);
+    close(saved_out);
+    slurp(efd, errpath, ctl_err, sizeof(ctl_err));
+    slurp(ofd, outpath, ctl_out, sizeof(ctl_out));
+    pthread_join(t, NULL);
+    close(sc.lfd);
+    unlink(path);
+    return status;
+}
+
+/* A server that accepts and never answers: ctl gives up after --timeout with one line and
+ * status 1 (the default is CTL_TIMEOUT_MS; the test uses 0.3 s to stay fast). */
+START_TEST(ctl_timeout)
+{
+    char c0[] = "ctl", c1[] = "--timeout", c2[] = "0.3", c4[] = "status", zero[] = "0";
+    char *argv[] = {c0, c1, c2, path, c4, NULL};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(run_ctl(NULL, 5, argv), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(s >= 0.29 && s < 3, "%.3f s", s);
+    ck_assert_msg(strstr(ctl_err, "no reply within 0.3 s"), "'%s'", ctl_err);
+    ck_assert_msg(strchr(ctl_err, '\n') == ctl_err + strlen(ctl_err) - 1, "'%s'", ctl_err);
+    /* A server that answers in time is unaffected. */
+    ck_assert_int_eq(run_ctl("{\"ok\":true,\"state\":\"running\",\"vcpus\":1,\"vfs\":0,"
+                             "\"uptime_ms\":1,\"paused_ms\":0}\n",
+                             5, argv),
+                     0);
+    ck_assert_str_eq(ctl_err, "");
+    /* Bad values are refused. */
+    char *bad[] = {c0, c1, zero, path, c4, NULL};
+    ck_assert_int_eq(ctl_main(5, bad), 1);
+}
+END_TEST
+
+/* The server's strings reach the terminal with control characters escaped: an error with
+ * ESC, BEL and a C1 CSI (U+009B), and a VF state name with an OSC sequence. */
+START_TEST(ctl_escapes)
+{
+    char c0[] = "ctl", c3[] = "status", c4[] = "vf", c5[] = "list";
+    char *argv[] = {c0, path, c3, NULL};
+    ck_assert_int_eq(
+        run_ctl("{\"ok\":false,\"error\":\"\\u001b[31mred\\u0007 \\u009b2J caf\\u00e9\"}\n", 3,
+                argv),
+        1);
+    ck_assert_str_eq(ctl_err, "minivmm ctl: \\x1b[31mred\\x07 \\u009b2J caf\xc3\xa9\n");
+    char *vargv[] = {c0, path, c4, c5, NULL};
+    ck_assert_int_eq(run_ctl("{\"ok\":true,\"vfs\":[{\"vf\":0,\"mac\":\"\\u001b]0;x\\u0007\","
+                             "\"state\":\"a\\u007fb\",\"rx_drop_\\u001bz\":1}]}\n",
+                             4, vargv),
+                     0);
+    ck_assert_msg(!strchr(ctl_out, 0x1b) && !strchr(ctl_out, 0x07) && !strchr(ctl_out, 0x7f),
+                  "'%s'", ctl_out);
+    ck_assert_msg(strstr(ctl_out, "link/ether \\x1b]0;x\\x07, spoof"), "'%s'", ctl_out);
+    ck_assert_msg(strstr(ctl_out, "link-state a\\x7fb,"), "'%s'", ctl_out);
+    ck_assert_msg(strstr(ctl_out, "(\\x1bz 1)"), "'%s'", ctl_out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("apisock");
@@ -460,7 +634,9 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, cmd_status_pause_resume_stop);
     tcase_add_test(tc, cmd_vf_list);
+    tcase_add_test(tc, cmd_vf_list_u64);
     tcase_add_test(tc, cmd_vf_set);
+    tcase_add_test(tc, cmd_utf8_truncation);
     tcase_add_loop_test(tc, cmd_error, 0, ARRAY_SIZE(cmd_errors));
     suite_add_tcase(s, tc);
     tc = tcase_create("fuzz");
@@ -473,6 +649,12 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, sock_setup, sock_teardown);
     tcase_add_test(tc, server_roundtrip);
     tcase_add_test(tc, server_paths);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("ctl");
+    tcase_add_checked_fixture(tc, sock_setup, sock_teardown);
+    tcase_set_timeout(tc, 20); /* before --timeout, ctl_timeout hung here */
+    tcase_add_test(tc, ctl_timeout);
+    tcase_add_test(tc, ctl_escapes);
     suite_add_tcase(s, tc);
     return s;
 }

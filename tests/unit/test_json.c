@@ -27,6 +27,7 @@ static const char *const goods[] = {
     " {\"cmd\":\"status\"} ",
     "{\"cmd\":\"vf set\",\"vf\":1,\"key\":\"vlan\",\"value\":\"10\"}\r",
     "{\"a\":-9223372036854775808,\"b\":9223372036854775807,\"c\":0,\"d\":-0}",
+    "{\"u\":9223372036854775808,\"v\":18446744073709551615}",
     "{\"t\":true,\"f\":false}",
     "{\"e\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
     "{\"u\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
@@ -58,7 +59,8 @@ static const struct {
     {"{\"a\":1e3}", "integers"},
     {"{\"a\":01}", "leading zero"},
     {"{\"a\":-}", "bad number"},
-    {"{\"a\":9223372036854775808}", "out of range"},
+    {"{\"a\":18446744073709551616}", "out of range"},
+    {"{\"a\":99999999999999999999}", "out of range"},
     {"{\"a\":-9223372036854775809}", "out of range"},
     {"{\"a\":tru}", "bad literal"},
     {"{\"a\":\"x}", "unterminated string"},
@@ -99,6 +101,16 @@ START_TEST(json_values)
     ck_assert_int_eq(m->type, JSON_BOOL);
     ck_assert(m->b);
     ck_assert_ptr_null(json_get(&j, "x"));
+    /* Unsigned 64-bit counters (the server prints u64): unum holds them, num saturates. */
+    ck_assert_int_eq(parse("{\"a\":18446744073709551615,\"b\":9223372036854775807,\"c\":-1}"), 0);
+    m = json_get(&j, "a");
+    ck_assert_int_eq(m->type, JSON_INT);
+    ck_assert(m->unum == UINT64_MAX);
+    ck_assert(m->num == INT64_MAX);
+    m = json_get(&j, "b");
+    ck_assert(m->unum == (uint64_t)INT64_MAX && m->num == INT64_MAX);
+    m = json_get(&j, "c");
+    ck_assert(m->num == -1 && m->unum == 0);
     /* An embedded NUL is a control character, not the end of the line. */
     ck_assert_int_eq(json_parse("{\"a\":\"x\0\"}", 9, false, &j, err, sizeof(err)), -EINVAL);
 }
