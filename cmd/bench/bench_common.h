@@ -37,7 +37,7 @@ struct bench_placement {
 
 
 struct bench_child {
-    const char *mark; /* set by the caller (or NULL): mark_ns is when stdout first held it */
+    const char *mark; /* non-empty, set by the caller (or NULL): when stdout first held it */
     uint64_t mark_ns; /* spawn to the mark; 0: never seen */
     int status; /* exit status; 128+N on signal N; -1 when it did not start */
     bool timed_out;

@@ -26,8 +26,7 @@ run_vm "$d/out" "$d/err" run -k "$image" -i "$d/init.cpio" -m 512M -c "$cpus" \
     --irqchip "$irqchip" --cmdline "console=ttyS0 quiet panic=-1"
 t1=$(date +%s.%N)
 host_now=$(date +%s)
-echo "linux $kind -c $cpus --irqchip $irqchip: $(echo "$t1 - $t0" | bc 2>/dev/null ||
-    awk "BEGIN { print $t1 - $t0 }") s from start to power-off"
+echo "linux $kind -c $cpus --irqchip $irqchip: $(awk "BEGIN { print $t1 - $t0 }") s from start to power-off"
 if [ "$mode" = reboot ]; then
     expect_status 0 "reboot"
     expect_line "$d/out" '^check: init started' "the initramfs ran"
