@@ -7,6 +7,8 @@
 #include "minivmm/errmsg.h"
 
 static void vset(char *err, size_t errlen, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vset(char *err, size_t errlen, const char *fmt, va_list ap)
 {
     if (err && errlen)
         vsnprintf(err, errlen, fmt, ap);

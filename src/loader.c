@@ -91,6 +91,27 @@ err_close:
     return ret;
 }
 
+int loader_load_kernel_buf(const uint8_t *buf, size_t len, const struct gmem *gm,
+                          struct kernel_image *k, char *why, size_t whylen)
+{
+    int ret;
+
+    memset(k, 0, sizeof(*k));
+    if (bzimage_probe(buf, len)) {
+        k->format = KERNEL_BZIMAGE;
+        ret = bzimage_load(buf, len, gm, &k->bz, why, whylen);
+        k->end =
+            k->bz.load_addr + (k->bz.init_size > k->bz.pm_size ? k->bz.init_size : k->bz.pm_size);
+    } else {
+        k->format = KERNEL_PVH_ELF;
+        ret = elf_load_pvh(buf, len, gm, &k->elf, why, whylen);
+        if (ret == -ENOEXEC && (len < 4 || memcmp(buf, "\177ELF", 4) != 0))
+            errmsg_set(why, whylen, "not an ELF file nor a bzImage (no \"HdrS\" at 0x202)");
+        k->end = k->elf.highest;
+    }
+    return ret;
+}
+
 int loader_load_kernel(const char *path, const struct gmem *gm, struct kernel_image *k, char *err,
                        size_t errlen)
 {
@@ -100,19 +121,7 @@ int loader_load_kernel(const char *path, const struct gmem *gm, struct kernel_im
     int ret = loader_read_file("kernel", path, ELF_LOADER_MAX_FILE, &buf, &len, err, errlen);
     if (ret)
         return ret;
-    memset(k, 0, sizeof(*k));
-    if (bzimage_probe(buf, len)) {
-        k->format = KERNEL_BZIMAGE;
-        ret = bzimage_load(buf, len, gm, &k->bz, why, sizeof(why));
-        k->end =
-            k->bz.load_addr + (k->bz.init_size > k->bz.pm_size ? k->bz.init_size : k->bz.pm_size);
-    } else {
-        k->format = KERNEL_PVH_ELF;
-        ret = elf_load_pvh(buf, len, gm, &k->elf, why, sizeof(why));
-        if (ret == -ENOEXEC && (len < 4 || memcmp(buf, "\177ELF", 4) != 0))
-            snprintf(why, sizeof(why), "not an ELF file nor a bzImage (no \"HdrS\" at 0x202)");
-        k->end = k->elf.highest;
-    }
+    ret = loader_load_kernel_buf(buf, len, gm, k, why, sizeof(why));
     if (ret)
         errmsg_fail(err, errlen, ret, "kernel: %s: %s", path, why);
     free(buf);

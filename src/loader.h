@@ -25,7 +25,11 @@ struct kernel_image {
  * what names it in the error ("kernel", "--initrd"). 0 or -errno with "what: path: reason". */
 int loader_read_file(const char *what, const char *path, uint64_t max, uint8_t **buf, size_t *len,
                      char *err, size_t errlen);
-/* Loads the kernel at path: a bzImage when it has "HdrS" at 0x202, else a PVH ELF. */
+/* Loads the kernel image in buf[0..len) by its content: a bzImage when it has "HdrS" at 0x202,
+ * else a PVH ELF. 0, or -errno with the reason (no path) in why. */
+int loader_load_kernel_buf(const uint8_t *buf, size_t len, const struct gmem *gm,
+                          struct kernel_image *k, char *why, size_t whylen);
+/* Reads the kernel at path and loads it with loader_load_kernel_buf; err names the path. */
 int loader_load_kernel(const char *path, const struct gmem *gm, struct kernel_image *k, char *err,
                        size_t errlen);
 /* Where an initrd of size bytes goes: the highest page-aligned address in an e820 RAM range
