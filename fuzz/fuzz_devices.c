@@ -17,7 +17,7 @@
  *                            QueueNotify writes process them in the exit, notify=exit)
  *   EOI                      vector, as KVM reports a level-triggered EOI
  *   host control             a switch or link setting the host may change at run time
- * Guest RAM is 64 KiB (zeroed per input); every device is created and destroyed per input.
+ * Guest RAM is 64 KiB; RAM and every device are allocated, created and destroyed per input.
  * Checks: no crash, leak or sanitizer report; the switch's counters account for every frame
  * (offered + replicas = delivered + dropped).
  */
@@ -60,22 +60,24 @@ enum {
     OP_NR
 };
 
+/* Each device is an allocation of its own, so that ASan's redzones sit between them and an
+ * access past the end of one is reported rather than landing in its neighbour. */
 struct machine_fz {
     struct gmem gm;
     struct bus bus;
-    struct ioapic io;
-    struct serial16550 uart;
-    struct rtc_cmos rtc;
-    struct i8042 kbd;
-    struct acpi_pm pm;
-    struct pfswitch sw;
-    struct uplink up;
-    struct virtio_net vn[NVF];
-    struct ne2000 ne;
+    struct ioapic *io;
+    struct serial16550 *uart;
+    struct rtc_cmos *rtc;
+    struct i8042 *kbd;
+    struct acpi_pm *pm;
+    struct pfswitch *sw;
+    struct uplink *up;
+    struct virtio_net *vn[NVF];
+    struct ne2000 *ne;
     uint64_t delivered, routes, uart_tx, resets, power_offs, clock_ns;
 };
 
-static uint8_t ram[RAM_SIZE];
+static uint8_t *ram; /* RAM_SIZE bytes, allocated per input */
 static struct machine_fz m;
 
 static const uint8_t VF_MAC[NVF][6] = {{0x02, 0, 0, 0, 0x10, 0}, {0x02, 0, 0, 0, 0x10, 1}};
@@ -122,6 +124,14 @@ static void pm_reset(void *opaque, unsigned vcpu)
     m.resets++;
 }
 
+static void *zalloc(size_t n)
+{
+    void *p = calloc(1, n);
+    if (!p)
+        abort();
+    return p;
+}
+
 static void reg(const char *name, enum bus_space space, uint64_t base, uint64_t size,
                 const struct bus_dev_ops *ops, void *opaque)
 {
@@ -133,7 +143,7 @@ static void reg(const char *name, enum bus_space space, uint64_t base, uint64_t 
 
 static void line(struct irq_line *l, unsigned pin)
 {
-    *l = (struct irq_line){.ops = &ioapic_irq_ops, .opaque = &m.io, .gsi = pin};
+    *l = (struct irq_line){.ops = &ioapic_irq_ops, .opaque = m.io, .gsi = pin};
 }
 
 static void create(bool event_idx)
@@ -143,61 +153,82 @@ static void create(bool event_idx)
     unsigned ne_port;
 
     memset(&m, 0, sizeof(m));
-    memset(ram, 0, sizeof(ram));
+    ram = zalloc(RAM_SIZE);
+    m.io = zalloc(sizeof(*m.io));
+    m.uart = zalloc(sizeof(*m.uart));
+    m.rtc = zalloc(sizeof(*m.rtc));
+    m.kbd = zalloc(sizeof(*m.kbd));
+    m.pm = zalloc(sizeof(*m.pm));
+    m.sw = zalloc(sizeof(*m.sw));
+    m.up = zalloc(sizeof(*m.up));
+    m.ne = zalloc(sizeof(*m.ne));
+    for (unsigned k = 0; k < NVF; k++)
+        m.vn[k] = zalloc(sizeof(*m.vn[k]));
     m.gm = (struct gmem){.fd = -1, .host = ram, .size = RAM_SIZE, .nregions = 1,
                          .regions = {{.gpa = 0, .size = RAM_SIZE, .offset = 0}}};
     bus_init(&m.bus);
-    if (ioapic_init(&m.io, &io_ops, NULL))
+    if (ioapic_init(m.io, &io_ops, NULL))
         abort();
     line(&l, SERIAL_IRQ);
-    if (serial16550_init(&m.uart, &l, uart_tx, NULL) || rtc_cmos_init(&m.rtc, rtc_clock, NULL) ||
-        i8042_init(&m.kbd, on_reset, NULL))
+    if (serial16550_init(m.uart, &l, uart_tx, NULL) || rtc_cmos_init(m.rtc, rtc_clock, NULL) ||
+        i8042_init(m.kbd, on_reset, NULL))
         abort();
-    m.pm = (struct acpi_pm){.on_power_off = pm_power_off, .on_reset = pm_reset};
+    *m.pm = (struct acpi_pm){.on_power_off = pm_power_off, .on_reset = pm_reset};
 
-    if (pfswitch_init(&m.sw, NVF) || uplink_open_sink(&m.up) ||
-        pfswitch_attach(&m.sw, PFSWITCH_UPLINK, &uplink_port_ops, &m.up))
+    if (pfswitch_init(m.sw, NVF) || uplink_open_sink(m.up) ||
+        pfswitch_attach(m.sw, PFSWITCH_UPLINK, &uplink_port_ops, m.up))
         abort();
     for (unsigned k = 0; k < NVF; k++) {
         line(&l, MEMMAP_VIRTIO_IRQ_BASE + k);
-        if (pfswitch_set_mac(&m.sw, k, VF_MAC[k], false) || pfswitch_netport(&m.sw, k, &np) ||
-            virtio_net_init(&m.vn[k], &m.gm, &l, &np, event_idx) || virtio_net_attach(&m.vn[k]))
+        if (pfswitch_set_mac(m.sw, k, VF_MAC[k], false) || pfswitch_netport(m.sw, k, &np) ||
+            virtio_net_init(m.vn[k], &m.gm, &l, &np, event_idx) || virtio_net_attach(m.vn[k]))
             abort();
-        virtio_net_set_mac(&m.vn[k], VF_MAC[k]);
+        virtio_net_set_mac(m.vn[k], VF_MAC[k]);
     }
     line(&l, MINIVMM_NE2000_IRQ);
-    if (pfswitch_add_port(&m.sw, &ne_port) || pfswitch_set_mac(&m.sw, ne_port, NE_MAC, false) ||
-        pfswitch_netport(&m.sw, ne_port, &np) || ne2000_init(&m.ne, NE_MAC, &l, &np) ||
-        ne2000_attach(&m.ne))
+    if (pfswitch_add_port(m.sw, &ne_port) || pfswitch_set_mac(m.sw, ne_port, NE_MAC, false) ||
+        pfswitch_netport(m.sw, ne_port, &np) || ne2000_init(m.ne, NE_MAC, &l, &np) ||
+        ne2000_attach(m.ne))
         abort();
 
-    reg("serial", BUS_PIO, UART_COM1_BASE, 8, &serial16550_bus_ops, &m.uart);
-    reg("rtc", BUS_PIO, RTC_CMOS_PORT, 2, &rtc_cmos_bus_ops, &m.rtc);
-    reg("i8042", BUS_PIO, I8042_DATA_PORT, 1, &i8042_bus_ops_data, &m.kbd);
-    reg("i8042", BUS_PIO, I8042_STATUS_PORT, 1, &i8042_bus_ops_status, &m.kbd);
+    reg("serial", BUS_PIO, UART_COM1_BASE, 8, &serial16550_bus_ops, m.uart);
+    reg("rtc", BUS_PIO, RTC_CMOS_PORT, 2, &rtc_cmos_bus_ops, m.rtc);
+    reg("i8042", BUS_PIO, I8042_DATA_PORT, 1, &i8042_bus_ops_data, m.kbd);
+    reg("i8042", BUS_PIO, I8042_STATUS_PORT, 1, &i8042_bus_ops_status, m.kbd);
     reg("acpi-pm", BUS_PIO, MINIVMM_ACPI_PM_PORT, MINIVMM_ACPI_PM_PORT_SIZE, &acpi_pm_bus_ops,
-        &m.pm);
-    reg("ne2000", BUS_PIO, MINIVMM_NE2000_PORT, NE2000_IO_SIZE, &ne2000_bus_ops, &m.ne);
-    reg("ioapic", BUS_MMIO, MEMMAP_IOAPIC_BASE, MEMMAP_IOAPIC_SIZE, &ioapic_bus_ops, &m.io);
+        m.pm);
+    reg("ne2000", BUS_PIO, MINIVMM_NE2000_PORT, NE2000_IO_SIZE, &ne2000_bus_ops, m.ne);
+    reg("ioapic", BUS_MMIO, MEMMAP_IOAPIC_BASE, MEMMAP_IOAPIC_SIZE, &ioapic_bus_ops, m.io);
     for (unsigned k = 0; k < NVF; k++)
         reg("virtio", BUS_MMIO, MEMMAP_VIRTIO_BASE + k * MEMMAP_VIRTIO_STRIDE,
-            VIRTIO_MMIO_WINDOW_SIZE, &virtio_mmio_bus_ops, &m.vn[k].t);
+            VIRTIO_MMIO_WINDOW_SIZE, &virtio_mmio_bus_ops, &m.vn[k]->t);
 }
 
 static void destroy(void)
 {
     for (unsigned k = 0; k < NVF; k++)
-        virtio_net_detach(&m.vn[k]);
-    ne2000_detach(&m.ne);
+        virtio_net_detach(m.vn[k]);
+    ne2000_detach(m.ne);
     for (unsigned k = 0; k < NVF; k++)
-        virtio_net_destroy(&m.vn[k]);
-    ne2000_destroy(&m.ne);
-    pfswitch_destroy(&m.sw);
-    uplink_close(&m.up);
-    i8042_destroy(&m.kbd);
-    rtc_cmos_destroy(&m.rtc);
-    serial16550_destroy(&m.uart);
-    ioapic_destroy(&m.io);
+        virtio_net_destroy(m.vn[k]);
+    ne2000_destroy(m.ne);
+    pfswitch_destroy(m.sw);
+    uplink_close(m.up);
+    i8042_destroy(m.kbd);
+    rtc_cmos_destroy(m.rtc);
+    serial16550_destroy(m.uart);
+    ioapic_destroy(m.io);
+    for (unsigned k = 0; k < NVF; k++)
+        free(m.vn[k]);
+    free(m.ne);
+    free(m.up);
+    free(m.sw);
+    free(m.pm);
+    free(m.kbd);
+    free(m.rtc);
+    free(m.uart);
+    free(m.io);
+    free(ram);
 }
 
 /* Port bases the PIO operations pick by index; past the table, the offset byte pair is the
@@ -240,28 +271,28 @@ static void host_control(struct fuzz_in *in)
 
     switch (what % 8) {
     case 0:
-        virtio_net_set_link(&m.vn[v % NVF], v & 0x80);
+        virtio_net_set_link(m.vn[v % NVF], v & 0x80);
         break;
     case 1:
-        pfswitch_set_vlan(&m.sw, port, (v & 0x80) ? 10 : 0);
+        pfswitch_set_vlan(m.sw, port, (v & 0x80) ? 10 : 0);
         break;
     case 2:
-        pfswitch_set_trust(&m.sw, port, v & 0x80);
+        pfswitch_set_trust(m.sw, port, v & 0x80);
         break;
     case 3:
-        pfswitch_set_spoofchk(&m.sw, port, v & 0x80);
+        pfswitch_set_spoofchk(m.sw, port, v & 0x80);
         break;
     case 4:
-        pfswitch_set_link_state(&m.sw, port, (enum pfswitch_link_state)((v >> 4) % 3));
+        pfswitch_set_link_state(m.sw, port, (enum pfswitch_link_state)((v >> 4) % 3));
         break;
     case 5:
-        pfswitch_set_mtu(&m.sw, PFSWITCH_MTU_MIN + v * 40u);
+        pfswitch_set_mtu(m.sw, PFSWITCH_MTU_MIN + v * 40u);
         break;
     case 6:
-        pfswitch_set_uplink_link(&m.sw, v & 0x80);
+        pfswitch_set_uplink_link(m.sw, v & 0x80);
         break;
     case 7:
-        ne2000_reset(&m.ne);
+        ne2000_reset(m.ne);
         break;
     }
 }
@@ -297,19 +328,19 @@ static void run(struct fuzz_in *in)
         case OP_UPLINK_RX: {
             const uint8_t *p = fuzz_bytes(in, fuzz_u16(in) % sizeof(buf), &got);
             memcpy(buf, p, got); /* the uplink hands the switch its own copy */
-            uplink_input(&m.up, &m.sw, buf, got);
+            uplink_input(m.up, m.sw, buf, got);
             break;
         }
         case OP_CONSOLE_IN: {
             const uint8_t *p = fuzz_bytes(in, fuzz_u8(in) % 32, &got);
-            serial16550_receive(&m.uart, p, got);
+            serial16550_receive(m.uart, p, got);
             break;
         }
         case OP_KICK:
-            virtio_net_process(&m.vn[fuzz_u8(in) % NVF]);
+            virtio_net_process(m.vn[fuzz_u8(in) % NVF]);
             break;
         case OP_EOI:
-            ioapic_eoi(&m.io, fuzz_u8(in));
+            ioapic_eoi(m.io, fuzz_u8(in));
             break;
         case OP_HOST:
             host_control(in);
@@ -321,7 +352,7 @@ static void run(struct fuzz_in *in)
 static void check_and_trace(void)
 {
     struct pfswitch_totals t;
-    pfswitch_get_totals(&m.sw, &t);
+    pfswitch_get_totals(m.sw, &t);
     if (t.offered + t.replicas != t.delivered + t.dropped) {
         fprintf(stderr,
                 "fuzz_devices: switch counters: offered %" PRIu64 " + replicas %" PRIu64
@@ -333,24 +364,24 @@ static void check_and_trace(void)
         return;
     for (unsigned k = 0; k < NVF; k++) {
         struct virtio_net_stats st;
-        virtio_net_get_stats(&m.vn[k], &st);
+        virtio_net_get_stats(m.vn[k], &st);
         fuzz_trace("vf%u tx_frames %" PRIu64 " rx_frames %" PRIu64 " ctrl_ok %" PRIu64
                    " ctrl_err %" PRIu64 " resets %" PRIu64 " status 0x%x",
                    k, st.tx_frames, st.rx_frames, st.ctrl_ok, st.ctrl_err, st.resets,
-                   m.vn[k].t.status);
+                   m.vn[k]->t.status);
     }
     struct ne2000_stats ns;
-    ne2000_get_stats(&m.ne, &ns);
+    ne2000_get_stats(m.ne, &ns);
     struct uplink_stats us;
-    uplink_get_stats(&m.up, &us);
+    uplink_get_stats(m.up, &us);
     fuzz_trace("ne2000 tx_packets %" PRIu64 " rx_packets %" PRIu64, ns.tx_packets, ns.rx_packets);
     fuzz_trace("uplink tx_packets %" PRIu64 " rx_packets %" PRIu64, us.tx_packets, us.rx_packets);
     fuzz_trace("switch offered %" PRIu64 " delivered %" PRIu64 " dropped %" PRIu64, t.offered,
                t.delivered, t.dropped);
-    fuzz_trace("serial tx_bytes %" PRIu64 " rx_bytes %" PRIu64, m.uart_tx, m.uart.rx_bytes);
+    fuzz_trace("serial tx_bytes %" PRIu64 " rx_bytes %" PRIu64, m.uart_tx, m.uart->rx_bytes);
     fuzz_trace("ioapic delivered %" PRIu64 " routes %" PRIu64, m.delivered, m.routes);
     fuzz_trace("resets %" PRIu64 " power_offs %" PRIu64 " rtc index 0x%02x", m.resets,
-               m.power_offs, m.rtc.index);
+               m.power_offs, m.rtc->index);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
