@@ -17,6 +17,10 @@
  *                            QueueNotify writes process them in the exit, notify=exit)
  *   EOI                      vector, as KVM reports a level-triggered EOI
  *   host control             a switch or link setting the host may change at run time
+ *   descriptor, avail entry  a driver's ring writes at the rings a VF's queue was given: one
+ *                            descriptor (index, address, length, flags, next), or a head
+ *                            appended to the avail ring (its idx advanced), so that chains of
+ *                            any shape are a few bytes of input
  * Guest RAM is 64 KiB; RAM and every device are allocated, created and destroyed per input.
  * Checks: no crash, leak or sanitizer report; the switch's counters account for every frame
  * (offered + replicas = delivered + dropped).
@@ -57,6 +61,8 @@ enum {
     OP_KICK,
     OP_EOI,
     OP_HOST,
+    OP_DESC,
+    OP_AVAIL,
     OP_NR
 };
 
@@ -297,6 +303,42 @@ static void host_control(struct fuzz_in *in)
     }
 }
 
+/* The guest address of a queue's ring area, or 0 when the driver has not given one. */
+static struct virtio_mmio_queue *queue(struct fuzz_in *in)
+{
+    struct virtio_net *vn = m.vn[fuzz_u8(in) % NVF];
+    struct virtio_mmio_queue *q = &vn->t.queues[fuzz_u8(in) % VIRTIO_NET_NUM_QUEUES];
+    return q->num ? q : NULL;
+}
+
+static void ram_write(uint64_t gpa, const void *p, size_t n)
+{
+    if (gpa < RAM_SIZE && n <= RAM_SIZE - gpa)
+        memcpy(ram + gpa, p, n);
+}
+
+static void desc_op(struct fuzz_in *in)
+{
+    struct virtio_mmio_queue *q = queue(in);
+    uint8_t idx = fuzz_u8(in);
+    struct vring_desc d = {.addr = fuzz_u16(in), .len = fuzz_u16(in), .flags = fuzz_u8(in) & 7,
+                           .next = fuzz_u8(in)};
+    if (q)
+        ram_write(q->desc + (uint64_t)(idx % q->num) * sizeof(d), &d, sizeof(d));
+}
+
+static void avail_op(struct fuzz_in *in)
+{
+    struct virtio_mmio_queue *q = queue(in);
+    uint16_t head = fuzz_u8(in), idx;
+    if (!q || q->driver >= RAM_SIZE - 4)
+        return;
+    memcpy(&idx, ram + q->driver + 2, 2);
+    ram_write(q->driver + 4 + (uint64_t)(idx % q->num) * 2, &head, 2);
+    idx++;
+    ram_write(q->driver + 2, &idx, 2);
+}
+
 static void run(struct fuzz_in *in)
 {
     uint8_t buf[2048];
@@ -344,6 +386,12 @@ static void run(struct fuzz_in *in)
             break;
         case OP_HOST:
             host_control(in);
+            break;
+        case OP_DESC:
+            desc_op(in);
+            break;
+        case OP_AVAIL:
+            avail_op(in);
             break;
         }
     }

@@ -211,7 +211,7 @@ seed("ctl", "oversized", ctl(200, ['{"cmd":"status","pad":"' + "x" * 5000 + '"}'
 # ---- devices ----------------------------------------------------------------------------
 
 OP_PIO_WRITE, OP_PIO_READ, OP_MMIO_WRITE, OP_MMIO_READ, OP_MEM, OP_UPLINK_RX, OP_CONSOLE_IN, \
-    OP_KICK, OP_EOI, OP_HOST = range(10)
+    OP_KICK, OP_EOI, OP_HOST, OP_DESC, OP_AVAIL = range(12)
 PIO_SERIAL, PIO_RTC, PIO_I8042_DATA, PIO_I8042_STATUS, PIO_ACPI_PM, PIO_NE2000 = range(6)
 MMIO_VF0, MMIO_VF1, MMIO_IOAPIC = range(3)
 SIZE = {1: 0, 2: 1, 4: 2, 8: 3}
@@ -254,6 +254,12 @@ class Prog:
 
     def host(self, what, v):
         self.b += bytes([OP_HOST, what, v])
+
+    def desc(self, vf, q, idx, addr, length, flags, nxt):
+        self.b += bytes([OP_DESC, vf, q, idx]) + struct.pack("<HHBB", addr, length, flags, nxt)
+
+    def avail(self, vf, q, head):
+        self.b += bytes([OP_AVAIL, vf, q, head])
 
 
 # virtio-mmio registers (include/minivmm/virtio.h) and the layout of one VF's rings in RAM.
@@ -379,6 +385,23 @@ post(p, 0, 2, [[(buf(0, 2, 0), 3, False), (buf(0, 2, 0) + 0x100, 1, True)],
                [(buf(0, 2, 1), 3, False), (buf(0, 2, 1) + 0x100, 1, True)]])
 p.mmio_w(0, QNOTIFY, 2)
 seed("devices", "virtio-ctrl", p.b, "vf0 tx_frames 0 rx_frames 0 ctrl_ok 1 ctrl_err 1")
+
+# 3b. The same commands through the descriptor and avail operations, and a TX chain of three.
+p = Prog()
+vf_up(p, 0, (1 << 32) | (1 << 5) | (1 << 17) | (1 << 18) | (1 << 23))
+p.mem(buf(0, 2, 0), bytes([0, 1, 1]))
+p.desc(0, 2, 0, buf(0, 2, 0), 3, 1, 1)
+p.desc(0, 2, 1, buf(0, 2, 0) + 0x100, 1, 2, 0)
+p.avail(0, 2, 0)
+p.mmio_w(0, QNOTIFY, 2)
+f2 = frame(b"\xff" * 6, VF_MAC[0])
+p.mem(buf(0, 1, 0), bytes(12) + f2)
+p.desc(0, 1, 0, buf(0, 1, 0), 6, 1, 1)
+p.desc(0, 1, 1, buf(0, 1, 0) + 6, 6, 1, 2)
+p.desc(0, 1, 2, buf(0, 1, 0) + 12, len(f2), 0, 0)
+p.avail(0, 1, 0)
+p.kick(0)
+seed("devices", "virtio-desc-ops", p.b, "vf0 tx_frames 1 rx_frames 0 ctrl_ok 1 ctrl_err 0")
 
 # 4. NE2000: reset, init as Linux's ne.c does, remote-DMA a frame in, transmit it to vf0.
 p = Prog()
