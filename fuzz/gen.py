@@ -498,6 +498,65 @@ p.eoi(0x24)
 seed("devices", "legacy-devices", p.b, "resets 2 power_offs 1")
 seed("devices", "legacy-serial", p.b, "serial tx_bytes 3")
 
+# 6. One short program per legacy device: short inputs put the mutations where they matter.
+p = Prog()
+ioapic_unmask(p, (4,))
+for reg in (0x00, 0x01, 0x02, 0x10, 0x11, 0x3E, 0x3F):
+    p.mmio_w(MMIO_IOAPIC, 0x00, reg)
+    p.mmio_r(MMIO_IOAPIC, 0x10)
+p.mmio_w(MMIO_IOAPIC, 0x00, 0x00)
+p.mmio_w(MMIO_IOAPIC, 0x10, 0x0F000000)  # APIC ID
+p.mmio_w(MMIO_IOAPIC, 0x40, 0x24)  # EOI register
+p.pio_w(PIO_SERIAL, 1, 0x01)        # the 16550 interrupts on received data
+p.pio_w(PIO_SERIAL, 4, 0x08)
+p.console(b"!")
+p.eoi(0x24)
+seed("devices", "ioapic", p.b, "ioapic delivered 1")
+p = Prog()
+for reg in range(0, 0x0E):
+    p.pio_w(PIO_RTC, 0, reg | (0x80 if reg == 0x0D else 0))
+    p.pio_r(PIO_RTC, 1)
+p.pio_w(PIO_RTC, 0, 0x0B)
+p.pio_w(PIO_RTC, 1, 0x06)  # binary, 24 h
+p.pio_w(PIO_RTC, 0, 0x04)
+p.pio_r(PIO_RTC, 1)
+p.pio_w(PIO_RTC, 0, 0x7F)
+p.pio_w(PIO_RTC, 1, 0x5A)
+seed("devices", "rtc", p.b, "rtc index 0x7f")
+p = Prog()
+for cmd in (0xAA, 0xAB, 0xA9, 0x20, 0xD0, 0xAD, 0xAE, 0xA7, 0xA8):
+    p.pio_w(PIO_I8042_STATUS, 0, cmd)
+    p.pio_r(PIO_I8042_STATUS, 0)
+    p.pio_r(PIO_I8042_DATA, 0)
+for cmd, arg in ((0x60, 0x65), (0xD1, 0x03), (0xD2, 0x11), (0xD3, 0x22), (0xD4, 0xFF)):
+    p.pio_w(PIO_I8042_STATUS, 0, cmd)
+    p.pio_w(PIO_I8042_DATA, 0, arg)
+    p.pio_r(PIO_I8042_DATA, 0)
+p.pio_w(PIO_I8042_DATA, 0, 0xFF)
+p.pio_w(PIO_I8042_STATUS, 0, 0xFE)
+seed("devices", "i8042", p.b, "resets 1 power_offs 0")
+p = Prog()
+p.pio_r(PIO_ACPI_PM, 0)
+p.pio_r(PIO_ACPI_PM, 1)
+p.pio_w(PIO_ACPI_PM, 1, 0x80)
+p.pio_w(PIO_ACPI_PM, 0, 0x20 | (5 << 2))
+p.pio_w(PIO_ACPI_PM, 0, 0x20 | (3 << 2))
+p.pio_w(PIO_ACPI_PM, 2, 0x01)
+seed("devices", "acpi-pm", p.b, "resets 1 power_offs 1")
+p = Prog()
+ioapic_unmask(p, (4,))
+p.pio_w(PIO_SERIAL, 1, 0x0F)
+p.pio_w(PIO_SERIAL, 4, 0x08)
+p.pio_w(PIO_SERIAL, 2, 0x07)
+p.console(b"0123456789abcdefXYZ")
+for r in range(8):
+    p.pio_r(PIO_SERIAL, r)
+p.pio_w(PIO_SERIAL, 0, 0x42)
+p.pio_r(PIO_SERIAL, 2)
+p.pio_w(PIO_SERIAL, 7, 0x99)
+p.pio_r(PIO_SERIAL, 7)
+seed("devices", "serial", p.b, "serial tx_bytes 1 rx_bytes 1")
+
 # ---- write ------------------------------------------------------------------------------
 
 for target, items in seeds.items():
