@@ -67,3 +67,15 @@ wait_line() {
 icmp_ping() {
     python3 "$(dirname "$0")/icmp_ping.py" "$@"
 }
+
+# qemu_dgram_guest LOCAL REMOTE SECONDS OUT ERR GUEST-WORDS: starts our guest in the background
+# under QEMU microvm with a virtio-net-device on -netdev dgram from 127.0.0.1:LOCAL to
+# 127.0.0.1:REMOTE (docs/nic.md), killed after SECONDS; $! is its timeout(1), which passes a
+# SIGTERM on to QEMU.
+qemu_dgram_guest() {
+    (exec timeout -s KILL "$3" qemu-system-x86_64 -M microvm,acpi=off -accel kvm -nodefaults \
+        -no-user-config -nographic -serial stdio -device isa-debug-exit \
+        -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=n \
+        -netdev "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=$1,remote.type=inet,remote.host=127.0.0.1,remote.port=$2" \
+        -kernel "$KERNEL" -append "$6" >"$4" 2>"$5" </dev/null) &
+}

@@ -53,12 +53,7 @@ expect_line "$d/err" "cannot bind 127\.0\.0\.1:$qa: Address already in use" "bus
 
 # 2. QEMU's -netdev dgram: our guest under QEMU answers our guest under minivmm.
 if command -v qemu-system-x86_64 >/dev/null; then
-    timeout -s KILL 60 qemu-system-x86_64 -M microvm,acpi=off -accel kvm -nodefaults \
-        -no-user-config -nographic -serial stdio -device isa-debug-exit \
-        -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=n \
-        -netdev "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=$qa,remote.type=inet,remote.host=127.0.0.1,remote.port=$qb" \
-        -kernel "$KERNEL" -append "net.echo net.ip=10.0.2.20" \
-        >"$d/qemu.out" 2>"$d/qemu.err" </dev/null &
+    qemu_dgram_guest "$qa" "$qb" 60 "$d/qemu.out" "$d/qemu.err" "net.echo net.ip=10.0.2.20"
     bg_pid=$!
     wait_line "$d/qemu.out" '^net\.echo: answering' ||
         { cat "$d/qemu.out" "$d/qemu.err"; fail "net.echo under QEMU did not start"; }
