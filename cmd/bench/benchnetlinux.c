@@ -151,11 +151,14 @@ int benchnetlinux_run(const struct bench_paths *p, const struct benchnetlinux_op
                 failed++;
                 continue;
             }
-            if (o->verbose)
-                printf("  run %lu %-13s %5lu B: %10.0f frames/s %8.2f MB/s %8.3f exits/KiB "
+            if (o->verbose) {
+                char ex[32];
+                printf("  run %lu %-13s %5lu B: %10.0f frames/s %8.2f MB/s %8s exits/KiB "
                        "%8.3f irqs/KiB\n",
-                       r, ln_names[v], o->sizes[si], m[LM_PPS], m[LM_MBS], m[LM_EXITS],
-                       m[LM_IRQS]);
+                       r, ln_names[v], o->sizes[si], m[LM_PPS], m[LM_MBS],
+                       bench_cell(ex, sizeof(ex), m[LM_EXITS], 3, false, ""), m[LM_IRQS]);
+                fflush(stdout); /* a pipe (tools/kvmbox) would hold the lines to the end */
+            }
             if (r == 0)
                 continue;
             for (int q = 0; q < LM_N; q++)
