@@ -525,6 +525,8 @@ int pfswitch_set_mac(struct pfswitch *sw, unsigned port, const uint8_t mac[6], b
         r = -EINVAL;
     } else if (memcmp(p->mac, mac, 6) == 0) {
         r = 0;
+        if (!from_guest)
+            memcpy(p->assigned_mac, mac, 6);
     } else if (from_guest && !p->trust) {
         p->stats.refused++;
         r = -EPERM;
@@ -532,6 +534,30 @@ int pfswitch_set_mac(struct pfswitch *sw, unsigned port, const uint8_t mac[6], b
         r = -EADDRINUSE;
     } else {
         memcpy(p->mac, mac, 6);
+        if (!from_guest)
+            memcpy(p->assigned_mac, mac, 6);
+    }
+    sw_unlock(sw);
+    return r;
+}
+
+int pfswitch_reset_guest_state(struct pfswitch *sw, unsigned port)
+{
+    struct pfswitch_port *p;
+    int r = 0;
+
+    sw_lock(sw);
+    if (!(p = guest_port(sw, port))) {
+        r = -EINVAL;
+    } else {
+        p->promisc = p->allmulti = p->mc_overflow = false;
+        p->n_uc = p->n_mc = 0;
+        if (!is_zero(p->assigned_mac) && memcmp(p->mac, p->assigned_mac, 6) != 0) {
+            if (mac_taken(sw, p, p->assigned_mac, p->vlan))
+                r = -EADDRINUSE;
+            else
+                memcpy(p->mac, p->assigned_mac, 6);
+        }
     }
     sw_unlock(sw);
     return r;
@@ -758,6 +784,11 @@ static int np_set_mac_filter(const struct netport *np, const uint8_t (*uc)[6], u
     return pfswitch_set_mac_filter(np->provider, np->port, uc, n_uc, mc, n_mc, true);
 }
 
+static int np_reset(const struct netport *np)
+{
+    return pfswitch_reset_guest_state(np->provider, np->port);
+}
+
 static const struct netport_ops pfswitch_netport_ops = {
     .attach = np_attach,
     .transmit = np_transmit,
@@ -766,6 +797,7 @@ static const struct netport_ops pfswitch_netport_ops = {
     .set_promisc = np_set_promisc,
     .set_allmulti = np_set_allmulti,
     .set_mac_filter = np_set_mac_filter,
+    .reset = np_reset,
 };
 
 int pfswitch_netport(struct pfswitch *sw, unsigned port, struct netport *np)

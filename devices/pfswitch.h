@@ -130,6 +130,7 @@ struct pfswitch_port {
     pfswitch_tap_fn tap;
     void *tap_opaque;
     uint8_t mac[6]; /* forwarding and anti-spoof MAC; all-zero = none yet */
+    uint8_t assigned_mac[6]; /* the last MAC the VMM set (not the guest): a reset returns to it */
     uint16_t vlan;  /* port VLAN, 0 = untagged */
     bool spoofchk, trust, promisc, allmulti;
     bool mc_overflow; /* the guest's multicast list did not fit: accept all multicast */
@@ -182,6 +183,12 @@ int pfswitch_rx_from_uplink(struct pfswitch *sw, const void *frame, size_t len);
  * (-EADDRINUSE). from_guest (virtio-net MAC_ADDR_SET): only a trusted port may change it
  * (-EPERM, counted in `refused`; setting the current MAC is always allowed). */
 int pfswitch_set_mac(struct pfswitch *sw, unsigned port, const uint8_t mac[6], bool from_guest);
+/* The port's device was reset by its driver (virtio status 0): forget what the guest asked for.
+ * The MAC returns to the one the VMM assigned (unless another port of the VLAN took it
+ * meanwhile: -EADDRINUSE, the MAC stays), promiscuous, all-multicast, the multicast overflow and
+ * both filter lists are off. Link state, VLAN, trust, spoofchk, rate and counters are the
+ * VMM's and stay. 0 or -EINVAL. */
+int pfswitch_reset_guest_state(struct pfswitch *sw, unsigned port);
 /* 0..4094 (-EINVAL); -EADDRINUSE when the port's MAC is taken in that VLAN. */
 int pfswitch_set_vlan(struct pfswitch *sw, unsigned port, unsigned vlan);
 int pfswitch_set_spoofchk(struct pfswitch *sw, unsigned port, bool on);

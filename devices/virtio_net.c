@@ -243,6 +243,16 @@ static void dev_reset(void *dev)
     vn->negotiated = 0;
     pthread_mutex_unlock(&vn->cfg_lock);
     pthread_mutex_unlock(&vn->tx_lock);
+    /* No stale state for the next driver: the port forgets the guest's MAC and RX mode, and
+     * config space shows the assigned MAC again (read at the driver's next probe; no
+     * configuration-change interrupt while the device is reset). */
+    struct netport_info info;
+    if (vn->port.ops->reset && vn->port.ops->reset(&vn->port) == 0 &&
+        vn->port.ops->info(&vn->port, &info) == 0) {
+        pthread_mutex_lock(&vn->cfg_lock);
+        memcpy(vn->cfg.mac, info.mac, 6);
+        pthread_mutex_unlock(&vn->cfg_lock);
+    }
 }
 
 #define OPS(feat)                                                                                  \

@@ -57,6 +57,8 @@ static void usage(FILE *f)
 "                          guest runs (on stderr)\n"
 "      --api-sock PATH     serve the control socket at PATH (mode 0600; JSON lines; see\n"
 "                          minivmm ctl --help and docs/nic.md)\n"
+"      --no-virtio-cmdline do not append the virtio_mmio.device= words of --nic to the\n"
+"                          command line (the VFs stay in the device tree and the DSDT)\n"
 "  -q, --quiet             no banner, no summary, no VMM chatter (guest console only)\n"
 "%s"
 "\n"
@@ -106,7 +108,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_DUMP_ACPI,
-       OPT_STATS_INTERVAL, OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK };
+       OPT_STATS_INTERVAL, OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK, OPT_NO_VIRTIO_CMDLINE };
 
 static int parse_run(int argc, char **argv, struct run_config *o)
 {
@@ -124,6 +126,7 @@ static int parse_run(int argc, char **argv, struct run_config *o)
         {"exit-stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"nic", required_argument, NULL, OPT_NIC}, /* src/nic.h */
         {"api-sock", required_argument, NULL, OPT_API_SOCK}, /* src/apisock.h */
+        {"no-virtio-cmdline", no_argument, NULL, OPT_NO_VIRTIO_CMDLINE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -200,6 +203,9 @@ static int parse_run(int argc, char **argv, struct run_config *o)
             break;
         case OPT_API_SOCK:
             o->api_sock = optarg;
+            break;
+        case OPT_NO_VIRTIO_CMDLINE:
+            o->no_virtio_cmdline = true;
             break;
         case 'q':
             o->quiet = true;

@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 
 #include "minivmm/abi.h"
+#include "minivmm/util.h"
 #include "minivmm/memmap.h"
 #include "minivmm/virtio.h"
 #include "ne2000.h"
@@ -116,6 +117,12 @@ static int vf_fdt_props(void *fdt, const struct machine_dev *d)
     return fdt_property_u32(fdt, MINIVMM_FDT_VF_INDEX, *(const unsigned *)d->data);
 }
 
+/* The DSDT names of the windows: \_SB.VR00... as QEMU's microvm names its virtio-mmio
+ * devices; _HID LNRO0005 is what Linux's virtio_mmio driver matches in ACPI. */
+static const char *const vf_acpi_names[] = {"VR00", "VR01", "VR02", "VR03",
+                                            "VR04", "VR05", "VR06", "VR07"};
+_Static_assert(ARRAY_SIZE(vf_acpi_names) == MEMMAP_VIRTIO_MAX, "one ACPI name per window");
+
 void nic_vf_row(struct machine_dev *d, const char *name, const unsigned *window, unsigned nic,
                 void *transport)
 {
@@ -124,6 +131,8 @@ void nic_vf_row(struct machine_dev *d, const char *name, const unsigned *window,
                 &virtio_mmio_bus_ops, transport, virtio_mmio_regs, virtio_mmio_nregs},
         .kind = MACHINE_VIRTIO_MMIO, .node = "virtio_mmio", .compat = MINIVMM_FDT_COMPAT_VIRTIO,
         .irq = (int)(MEMMAP_VIRTIO_IRQ_BASE + *window), .group = nic,
+        .acpi_hid = *window < MEMMAP_VIRTIO_MAX ? "LNRO0005" : NULL,
+        .acpi_name = *window < MEMMAP_VIRTIO_MAX ? vf_acpi_names[*window] : NULL,
         .fdt_props = vf_fdt_props, .data = window};
 }
 

@@ -42,7 +42,8 @@ int nic_create_all(struct nics **out, const char *const *specs, unsigned nspecs,
                    char *err, size_t errlen);
 /* The machine-description rows of one VF (virtio-mmio window *window, bus name `name`, PF
  * group `nic`, its transport as the bus opaque) and of an NE2000 (ISA port and IRQ, its MAC
- * for the node): what nic_create_all() adds. `window` and `mac` must outlive the machine. */
+ * for the node): what nic_create_all() adds. A VF row is also a DSDT device (_HID LNRO0005,
+ * \_SB.VR0<window>), how Linux's virtio_mmio finds it on x86. `window` and `mac` must outlive the machine. */
 void nic_vf_row(struct machine_dev *d, const char *name, const unsigned *window, unsigned nic,
                 void *transport);
 void nic_ne2000_row(struct machine_dev *d, unsigned port, unsigned irq, void *dev,

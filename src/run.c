@@ -289,7 +289,8 @@ int run_vm(const struct run_config *cfg)
     if (o.nnics) {
         ret = nic_create_all(&nics, o.nics, o.nnics, &vm->mach, &vm->ic, &vm->gm, vm->kvm.vm_fd,
                              err, sizeof(err));
-        if (!ret && machine_cmdline(&vm->mach, o.bootargs, sizeof(o.bootargs))) {
+        if (!ret && !o.no_virtio_cmdline &&
+            machine_cmdline(&vm->mach, o.bootargs, sizeof(o.bootargs))) {
             snprintf(err, sizeof(err),
                      "guest command line longer than %d bytes with the "
                      "virtio_mmio.device= words of --nic",

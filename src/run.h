@@ -42,6 +42,7 @@ struct run_config {
     enum benchdev_mode bench_device;     /* --bench-device[=ioeventfd], for `minivmm bench` */
     const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
     unsigned nnics;
+    bool no_virtio_cmdline; /* --no-virtio-cmdline: the VFs only in the DTB and the DSDT */
     const char *api_sock;                  /* --api-sock PATH: the control socket */
     const struct run_service_ops *api_ops; /* required with api_sock */
     char bootargs[MEMMAP_CMDLINE_MAX];     /* --cmdline and the words after `--` */

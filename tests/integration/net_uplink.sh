@@ -13,29 +13,6 @@
 need_kvm
 scratch
 
-# free_ports N: N free UDP ports on 127.0.0.1, chosen by the kernel (no clash with parallel runs).
-free_ports() {
-    python3 - "$1" <<'PY'
-import socket, sys
-ss = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(('127.0.0.1', 0))
-    ss.append(s)
-print(' '.join(str(s.getsockname()[1]) for s in ss))
-PY
-}
-
-# wait_line FILE REGEX: up to 20 s for a line to appear (a background guest got ready).
-wait_line() {
-    i=0
-    while ! { [ -f "$1" ] && tr -d '\r' <"$1" | grep -Eq -- "$2"; }; do
-        i=$((i + 1))
-        [ $i -le 200 ] || return 1
-        sleep 0.1
-    done
-}
-
 bg_pid=
 stop_bg() {
     [ -n "$bg_pid" ] && kill "$bg_pid" 2>/dev/null && wait "$bg_pid" 2>/dev/null
@@ -76,12 +53,7 @@ expect_line "$d/err" "cannot bind 127\.0\.0\.1:$qa: Address already in use" "bus
 
 # 2. QEMU's -netdev dgram: our guest under QEMU answers our guest under minivmm.
 if command -v qemu-system-x86_64 >/dev/null; then
-    timeout -s KILL 60 qemu-system-x86_64 -M microvm,acpi=off -accel kvm -nodefaults \
-        -no-user-config -nographic -serial stdio -device isa-debug-exit \
-        -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=n \
-        -netdev "dgram,id=n,local.type=inet,local.host=127.0.0.1,local.port=$qa,remote.type=inet,remote.host=127.0.0.1,remote.port=$qb" \
-        -kernel "$KERNEL" -append "net.echo net.ip=10.0.2.20" \
-        >"$d/qemu.out" 2>"$d/qemu.err" </dev/null &
+    qemu_dgram_guest "$qa" "$qb" 60 "$d/qemu.out" "$d/qemu.err" "net.echo net.ip=10.0.2.20"
     bg_pid=$!
     wait_line "$d/qemu.out" '^net\.echo: answering' ||
         { cat "$d/qemu.out" "$d/qemu.err"; fail "net.echo under QEMU did not start"; }
@@ -102,36 +74,6 @@ if ! unshare -n true 2>/dev/null; then
     pass "net-uplink (tap part skipped)"
     exit 0
 fi
-cat >"$d/icmp.py" <<'PY'
-# icmp.py IP N: N ICMP echo requests from a raw socket; prints "R received"; exit 0 if all.
-import os, socket, struct, sys, time
-def csum(b):
-    if len(b) % 2: b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-ip, n = sys.argv[1], int(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(2)
-ident, got = os.getpid() & 0xffff, 0
-for seq in range(1, n + 1):
-    body = b'minivmm-net-uplink' * 2
-    h = struct.pack('!BBHHH', 8, 0, 0, ident, seq)
-    s.sendto(struct.pack('!BBHHH', 8, 0, csum(h + body), ident, seq) + body, (ip, 0))
-    end = time.time() + 2
-    while time.time() < end:
-        try:
-            d, a = s.recvfrom(2048)
-        except socket.timeout:
-            break
-        ihl = (d[0] & 15) * 4
-        t, c, _, i, q = struct.unpack('!BBHHH', d[ihl:ihl + 8])
-        if a[0] == ip and t == 0 and i == ident and q == seq and d[ihl + 8:] == body:
-            got += 1
-            break
-print('%d received' % got)
-sys.exit(0 if got == n else 1)
-PY
 cat >"$d/ns.sh" <<'NS'
 # Runs inside the new network namespace; $1 = scratch dir. Exit 77: no tap possible here.
 set -u
@@ -147,7 +89,7 @@ i=0
 until [ -f "$d/tap-echo.out" ] && tr -d '\r' <"$d/tap-echo.out" | grep -q '^net\.echo: answering'; do
     i=$((i + 1)); [ $i -le 200 ] || { kill $pid; exit 4; }; sleep 0.1
 done
-python3 "$d/icmp.py" 10.0.2.20 3 >"$d/icmp.out" 2>&1; r=$?
+python3 "$ICMP_PING" 10.0.2.20 3 >"$d/icmp.out" 2>&1; r=$?
 kill $pid; wait $pid
 [ $r -eq 0 ] || exit 5
 # guest -> host: the namespace's kernel answers ARP and ICMP on mvtap0.
@@ -170,7 +112,8 @@ PY
 exit 0
 NS
 status=0
-MINIVMM=$MINIVMM KERNEL=$KERNEL unshare -n sh "$d/ns.sh" "$d" || status=$?
+ICMP_PING="$(dirname "$0")/icmp_ping.py" MINIVMM=$MINIVMM KERNEL=$KERNEL unshare -n sh "$d/ns.sh" "$d" ||
+    status=$?
 case $status in
 0) ;;
 77) echo "SKIP (part 3): cannot create a tap in the namespace: $(cat "$d/tuntap.err")"

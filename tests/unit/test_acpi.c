@@ -49,11 +49,8 @@ static void machine(struct machine *m, const struct gmem *gm, unsigned ncpus, bo
     if (!nics)
         return;
     struct machine_dev d;
-    static const char *const names[] = {"VR00", "VR01"};
     for (unsigned i = 0; i < 2; i++) {
-        nic_vf_row(&d, "vf", &windows[i], 0, NULL);
-        d.acpi_hid = "LNRO0005";
-        d.acpi_name = names[i];
+        nic_vf_row(&d, "vf", &windows[i], 0, NULL); /* LNRO0005, VR0<i>: the row's own */
         ck_assert_msg(machine_add(m, &d, err, sizeof(err)) == 0, "%s", err);
     }
     nic_ne2000_row(&d, MINIVMM_NE2000_PORT, MINIVMM_NE2000_IRQ, NULL, mac);

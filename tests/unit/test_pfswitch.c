@@ -389,6 +389,43 @@ START_TEST(test_trust_and_mac_change)
 }
 END_TEST
 
+/* A driver reset (virtio status 0) leaves nothing of what the guest asked: the MAC it set goes
+ * back to the assigned one, promiscuous mode and the filter lists are off; the VMM's own
+ * settings (trust) stay. */
+START_TEST(test_reset_guest_state)
+{
+    uint8_t newmac[6] = {0x02, 0x42, 0, 0, 0, 0x78}, old[6];
+    static const uint8_t uc[1][6] = {{0x02, 0x42, 0, 0, 0, 0x79}};
+    struct pfswitch_port_info info;
+
+    vf_mac(1, old);
+    ck_assert_int_eq(pfswitch_set_trust(&sw, 1, true), 0);
+    ck_assert_int_eq(pfswitch_set_mac(&sw, 1, newmac, true), 0);
+    ck_assert_int_eq(pfswitch_set_promisc(&sw, 1, true, true), 0);
+    ck_assert_int_eq(pfswitch_set_allmulti(&sw, 1, true), 0);
+    ck_assert_int_eq(pfswitch_set_mac_filter(&sw, 1, uc, 1, NULL, 0, true), 0);
+    ck_assert_int_eq(pfswitch_reset_guest_state(&sw, 1), 0);
+    ck_assert_int_eq(pfswitch_port_info(&sw, 1, &info), 0);
+    ck_assert_mem_eq(info.mac, old, 6);
+    ck_assert(!info.promisc);
+    ck_assert(info.trust);
+    vf_send(0, UNKNOWN, 60); /* unknown unicast: the uplink only */
+    vf_send(0, uc[0], 60);   /* the old filter entry: unknown now */
+    vf_send(0, newmac, 60);  /* the guest's MAC: unknown now */
+    vf_send(0, old, 60);     /* the assigned MAC: VF 1 */
+    assert_received((unsigned[]){0, 1, 0, 0, 0, 3});
+    /* An assigned MAC another port took meanwhile stays with it. */
+    ck_assert_int_eq(pfswitch_set_mac(&sw, 1, newmac, true), 0);
+    ck_assert_int_eq(pfswitch_set_trust(&sw, 2, true), 0);
+    ck_assert_int_eq(pfswitch_set_mac(&sw, 2, old, true), 0);
+    ck_assert_int_eq(pfswitch_reset_guest_state(&sw, 1), -EADDRINUSE);
+    ck_assert_int_eq(pfswitch_port_info(&sw, 1, &info), 0);
+    ck_assert_mem_eq(info.mac, newmac, 6);
+    ck_assert_int_eq(pfswitch_reset_guest_state(&sw, 99), -EINVAL);
+    check_totals();
+}
+END_TEST
+
 /* ---- RX filters ---- */
 
 START_TEST(test_promisc)
@@ -915,6 +952,7 @@ static Suite *pfswitch_suite(void)
     tcase_add_test(tc, test_spoofchk_without_mac);
     tcase_add_test(tc, test_netport_view);
     tcase_add_test(tc, test_trust_and_mac_change);
+    tcase_add_test(tc, test_reset_guest_state);
     tc = add_tcase(s, "rx_filters");
     tcase_add_test(tc, test_promisc);
     tcase_add_test(tc, test_multicast_filter);

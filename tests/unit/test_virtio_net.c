@@ -669,6 +669,17 @@ START_TEST(test_ctrl_mac_addr_set)
     ck_assert_uint_eq(drv_ctrl(1, 1, 1, m0, 5), 1);
     const uint8_t mc[6] = {0x01, 0, 0x5e, 0, 0, 1};
     ck_assert_uint_eq(drv_ctrl(1, 1, 1, mc, 6), 1);
+    /* A driver reset (rmmod virtio_net) leaves no stale state: the next driver finds the
+     * assigned MAC in config space and in the switch, and promiscuous mode off. */
+    ck_assert_uint_eq(drv_ctrl(1, 0, 0, (const uint8_t[]){1}, 1), 0); /* RX PROMISC on */
+    ck_assert_int_eq(pfswitch_port_info(&sw, 1, &info), 0);
+    ck_assert(info.promisc);
+    wr(1, VIRTIO_MMIO_STATUS, 0);
+    config(1, 0, got, 6);
+    ck_assert_mem_eq(got, mac[1], 6);
+    ck_assert_int_eq(pfswitch_port_info(&sw, 1, &info), 0);
+    ck_assert_mem_eq(info.mac, mac[1], 6);
+    ck_assert(!info.promisc);
 }
 END_TEST
 

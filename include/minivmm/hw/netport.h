@@ -53,6 +53,10 @@ struct netport_ops {
     int (*set_allmulti)(const struct netport *np, bool on);
     int (*set_mac_filter)(const struct netport *np, const uint8_t (*uc)[6], unsigned n_uc,
                           const uint8_t (*mc)[6], unsigned n_mc);
+    /* The guest's driver reset the NIC: the provider forgets what the guest asked for above
+     * (the MAC returns to the one the VMM assigned; promiscuous, all-multicast and the lists
+     * off), as QEMU's virtio-net reset does; info() then gives the MAC. May be NULL. */
+    int (*reset)(const struct netport *np);
 };
 
 struct netport {
