@@ -52,7 +52,7 @@ pass "max_tx_rate: $cap Mbit/s (unthrottled $r0), $waits waits"
 # lifting the cap while net.tx runs lets it finish at once, and the waits before stay counted.
 s=$d/api
 t0=$(date +%s)
-timeout -s KILL 60 "$MINIVMM" run -k "$KERNEL" --api-sock "$s" --nic vfs=1,vf0.max_tx_rate=1 \
+timeout -s KILL "$(tmo 60)" "$MINIVMM" run -k "$KERNEL" --api-sock "$s" --nic vfs=1,vf0.max_tx_rate=1 \
     -- net.tx net.count=$COUNT net.size=1514 </dev/null >"$d/out" 2>"$d/err" &
 pid=$!
 i=0
