@@ -1,6 +1,6 @@
 # lib.sh: shared helpers for the integration tests (POSIX sh, sourced).
 # Environment from meson: MINIVMM, KERNEL, KVM_USABLE, TESTDIR (scratch directory),
-# TIMEOUT_MULT (3 in a sanitizer build: the scripts' own deadlines are scaled by it, $tmo N).
+# TIMEOUT_MULT (3 in a sanitizer build: the scripts' own deadlines are scaled by it: tmo N).
 set -u
 
 # tmo SECONDS: a deadline for `timeout`, scaled for sanitizer builds.
