@@ -72,8 +72,8 @@ struct out {
     uint64_t nrows;
     char **cells; /* table format: a window of formatted cells, row-major, shown columns */
     size_t ncells, cap;
-    unsigned *map;  /* table format: shown column j is cols[map[j]] */
-    size_t *width;  /* table format: shown column j's width so far */
+    unsigned *map; /* table format: shown column j is cols[map[j]] */
+    size_t *width; /* table format: shown column j's width so far */
     unsigned nshown;
     bool head_done; /* table format: the heading line is out */
     int err;

@@ -809,8 +809,9 @@ END_TEST
  * column from there on. */
 START_TEST(test_table_window)
 {
-    static const struct out_col cols[] = {
-        {"name", "name", OUT_STR, NULL}, {"n", "n", OUT_U64, NULL}, {"hidden", NULL, OUT_U64, NULL}};
+    static const struct out_col cols[] = {{"name", "name", OUT_STR, NULL},
+                                          {"n", "n", OUT_U64, NULL},
+                                          {"hidden", NULL, OUT_U64, NULL}};
     const size_t nrows = 3 * OUT_TABLE_WINDOW + 7;
     char *text = NULL;
     size_t len = 0;
@@ -832,8 +833,7 @@ START_TEST(test_table_window)
     out_end(&o);
     ck_assert_int_eq(out_close(&o), 0);
     fclose(f);
-    ck_assert_msg(maxcap <= 2 * OUT_TABLE_WINDOW, "cell buffer of %zu for %zu rows", maxcap,
-                  nrows);
+    ck_assert_msg(maxcap <= 2 * OUT_TABLE_WINDOW, "cell buffer of %zu for %zu rows", maxcap, nrows);
 
     size_t heads = 0, rows = 0;
     for (const char *p = text; (p = strstr(p, "\n  name")); p++)
