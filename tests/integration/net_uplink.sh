@@ -140,7 +140,7 @@ ip link set lo up
 ip tuntap add dev mvtap0 mode tap 2>"$d/tuntap.err" || exit 77
 ip addr add 10.0.2.1/24 dev mvtap0 && ip link set mvtap0 up || exit 3
 # host -> guest: the guest echoes; a raw-socket ICMP ping from the namespace.
-timeout -s KILL "$(tmo 60)" "$MINIVMM" run -k "$KERNEL" --nic "vfs=1,uplink=tap:mvtap0" \
+timeout -s KILL 60 "$MINIVMM" run -k "$KERNEL" --nic "vfs=1,uplink=tap:mvtap0" \
     -- net.echo net.ip=10.0.2.20 >"$d/tap-echo.out" 2>"$d/tap-echo.err" </dev/null &
 pid=$!
 i=0
@@ -151,7 +151,7 @@ python3 "$d/icmp.py" 10.0.2.20 3 >"$d/icmp.out" 2>&1; r=$?
 kill $pid; wait $pid
 [ $r -eq 0 ] || exit 5
 # guest -> host: the namespace's kernel answers ARP and ICMP on mvtap0.
-timeout -s KILL "$(tmo 60)" "$MINIVMM" run -k "$KERNEL" --nic "vfs=1,uplink=tap:mvtap0" \
+timeout -s KILL 60 "$MINIVMM" run -k "$KERNEL" --nic "vfs=1,uplink=tap:mvtap0" \
     -- net.ping=10.0.2.1 net.count=3 >"$d/tap-ping.out" 2>"$d/tap-ping.err" </dev/null || exit 6
 # tap-fd:N: the same, with the tap opened by someone else (here python) and inherited as fd 5.
 python3 - "$d" <<'PY' || exit 7
