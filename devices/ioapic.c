@@ -102,7 +102,8 @@ static void service(struct ioapic *io, unsigned pin)
     if (io->ops && io->ops->deliver)
         r = io->ops->deliver(io->opaque, pin, &msi);
     if (r == 0) {
-        io->delivered[pin]++;
+        /* Read without the lock (irqchip_delivered()): an atomic store, one writer. */
+        __atomic_store_n(&io->delivered[pin], io->delivered[pin] + 1, __ATOMIC_RELAXED);
         if (level)
             io->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;
     } else {

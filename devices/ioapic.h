@@ -50,8 +50,9 @@ struct ioapic {
     uint32_t input; /* pin input levels as last set (before polarity) */
     const struct ioapic_ops *ops;
     void *opaque;
-    uint64_t delivered[IOAPIC_NUM_PINS]; /* ops->deliver returned 0 */
-    uint64_t deliver_errors;             /* ops->deliver returned -errno */
+    /* ops->deliver returned 0; written under the lock, read without it (relaxed atomics) */
+    uint64_t delivered[IOAPIC_NUM_PINS];
+    uint64_t deliver_errors; /* ops->deliver returned -errno */
 };
 
 /* Reset: ID 0, every entry masked (0x0000000000010000), all inputs low. Calls ops->route for

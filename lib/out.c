@@ -2,8 +2,12 @@
  * out.c: one table, three formats (out.h): the emitter behind `minivmm exits` (cmd/exits/),
  * for any command that prints tables.
  *
- * The table format buffers a table's formatted cells until out_end(), to size its columns;
- * CSV and JSON stream. Every cell goes through one formatter (fmt_num), so the formats cannot
+ * The table format buffers a window of at most OUT_TABLE_WINDOW rows of formatted cells to
+ * size its columns, then prints it; so its memory is bounded whatever the number of rows (a
+ * `--timeline 1us` report can have millions). A table that fits in one window is aligned
+ * exactly; a longer one keeps the widths of its windows so far, widened (never narrowed) by
+ * each later window, so a column may shift right where a wider cell first appears. CSV and
+ * JSON stream. Every cell goes through one formatter (fmt_num), so the formats cannot
  * drift apart.
  */
 #include <errno.h>
@@ -99,8 +103,15 @@ int out_close(struct out *o)
 {
     if (o->fmt == OUT_JSON)
         fputs("\n}\n", o->f);
+    for (size_t i = 0; i < o->ncells; i++)
+        free(o->cells[i]);
     free(o->cells);
+    free(o->map);
+    free(o->width);
     o->cells = NULL;
+    o->map = NULL;
+    o->width = NULL;
+    o->ncells = 0;
     return o->err;
 }
 
@@ -118,6 +129,21 @@ void out_begin(struct out *o, const char *name, const char *title, const struct 
     case OUT_TABLE:
         if (title)
             fprintf(o->f, "\n%s\n", title);
+        o->nshown = 0;
+        o->head_done = false;
+        free(o->map);
+        free(o->width);
+        o->map = calloc(ncols ? ncols : 1, sizeof(*o->map));
+        o->width = calloc(ncols ? ncols : 1, sizeof(*o->width));
+        if (!o->map || !o->width) {
+            o->err = -ENOMEM;
+            break;
+        }
+        for (unsigned i = 0; i < ncols; i++)
+            if (cols[i].head) {
+                o->map[o->nshown] = i;
+                o->width[o->nshown++] = strlen(cols[i].head);
+            }
         break;
     case OUT_CSV:
         if (o->nsections++)
@@ -138,11 +164,15 @@ void out_begin(struct out *o, const char *name, const char *title, const struct 
     }
 }
 
+static void print_cells(struct out *o);
+
 void out_row(struct out *o, const struct out_cell *cells)
 {
     char buf[64];
 
     if (o->fmt == OUT_TABLE) {
+        if (o->err)
+            return;
         for (unsigned i = 0; i < o->ncols; i++) {
             const struct out_col *c = &o->cols[i];
             const struct out_cell *v = &cells[i];
@@ -171,6 +201,8 @@ void out_row(struct out *o, const struct out_cell *cells)
             }
             o->cells[o->ncells++] = s;
         }
+        if (o->nshown && o->ncells >= (size_t)OUT_TABLE_WINDOW * o->nshown)
+            print_cells(o);
     } else if (o->fmt == OUT_CSV) {
         csv_str(o->f, o->name);
         for (unsigned i = 0; i < o->ncols; i++) {
@@ -211,35 +243,26 @@ void out_row(struct out *o, const struct out_cell *cells)
     o->nrows++;
 }
 
-/* Prints a buffered table: two-space indent, columns two spaces apart, text left-aligned,
- * numbers right-aligned, no trailing blanks. */
+/* Prints the buffered window of rows (the heading first, once) and frees its cells:
+ * two-space indent, columns two spaces apart, text left-aligned, numbers right-aligned, no
+ * trailing blanks. Widths only grow from one window to the next. */
 static void print_cells(struct out *o)
 {
-    unsigned nshown = 0, *map = calloc(o->ncols, sizeof(*map));
-    size_t *width = calloc(o->ncols, sizeof(*width));
+    unsigned nshown = o->nshown;
 
-    if (!map || !width) {
-        o->err = -ENOMEM;
-        goto out;
-    }
-    for (unsigned i = 0; i < o->ncols; i++)
-        if (o->cols[i].head) {
-            map[nshown] = i;
-            width[nshown++] = strlen(o->cols[i].head);
-        }
-    if (nshown == 0)
+    if (!nshown || o->err)
         goto out;
     for (size_t k = 0; k < o->ncells; k++) {
         size_t w = strlen(o->cells[k]);
 
-        if (w > width[k % nshown])
-            width[k % nshown] = w;
+        if (w > o->width[k % nshown])
+            o->width[k % nshown] = w;
     }
     size_t nrows = o->ncells / nshown;
-    for (size_t row = 0; row <= nrows; row++) {
+    for (size_t row = o->head_done ? 1 : 0; row <= nrows; row++) {
         fputs("  ", o->f);
         for (unsigned j = 0; j < nshown; j++) {
-            const struct out_col *c = &o->cols[map[j]];
+            const struct out_col *c = &o->cols[o->map[j]];
             const char *s = row == 0 ? c->head : o->cells[(row - 1) * nshown + j];
             bool left = c->kind == OUT_STR || c->kind == OUT_HEX;
             bool last = j + 1 == nshown;
@@ -247,28 +270,31 @@ static void print_cells(struct out *o)
             if (left && last)
                 fputs(s, o->f);
             else
-                fprintf(o->f, left ? "%-*s" : "%*s", (int)width[j], s);
+                fprintf(o->f, left ? "%-*s" : "%*s", (int)o->width[j], s);
             if (!last)
                 fputs("  ", o->f);
         }
         fputc('\n', o->f);
     }
+    o->head_done = true;
 out:
-    free(map);
-    free(width);
+    for (size_t i = 0; i < o->ncells; i++)
+        free(o->cells[i]);
+    o->ncells = 0;
 }
 
 void out_end(struct out *o)
 {
     switch (o->fmt) {
     case OUT_TABLE:
-        if (o->ncells)
+        if (o->ncells || o->head_done)
             print_cells(o);
         else
             fputs("  (none)\n", o->f);
-        for (size_t i = 0; i < o->ncells; i++)
-            free(o->cells[i]);
-        o->ncells = 0;
+        free(o->map);
+        free(o->width);
+        o->map = NULL;
+        o->width = NULL;
         break;
     case OUT_CSV:
         break;

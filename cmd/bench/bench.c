@@ -609,7 +609,7 @@ static int cmd_bench_boot(int argc, char **argv)
     printf("minivmm bench boot: %s, %lu timed run%s each%s\n", kernel, runs, runs == 1 ? "" : "s",
            nv == BV_N ? "" : " (QEMU left out: not found or --no-qemu)");
     bench_print_kvm();
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     printf("warning: this minivmm is built with sanitizers; its times are not the default "
            "build's\n");
 #endif

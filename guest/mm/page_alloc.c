@@ -34,6 +34,12 @@
  *
  * Locking and invariants:
  *  - zone->lock guards free_area[], free_pages, lazy_*, and PG_buddy heads of the zone;
+ *    free_pages is read locklessly (watermarks), so its writes are atomic stores
+ *    (zone_free_add());
+ *  - __free_one_page() reads the flags and order of a buddy it does not own, under the zone
+ *    lock, while that buddy's owner may be allocating or freeing it (PG_head, PG_pcp, 0)
+ *    without that lock: those reads and the writes made outside the zone lock are relaxed
+ *    atomics (page_state_set()); whatever it reads that is not PG_buddy ends the merge;
  *  - pcp->lock guards one CPU's per_cpu_pages (lists, counts, PG_pcp heads); it is taken
  *    with interrupts off by its own CPU, or by drain_all_pages() from any CPU;
  *  - lock order: pcp->lock, then zone->lock; never the other way round;
@@ -158,6 +164,19 @@ const char *mm_zone_name(enum zone_type z)
     return z < MAX_NR_ZONES ? zone_names[z] : "?";
 }
 
+/* Flags and order of a block head written outside the zone lock (see the locking rules). */
+static inline void page_state_set(struct page *page, uint32_t flags, unsigned int order)
+{
+    __atomic_store_n(&page->flags, flags, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->order, (uint8_t)order, __ATOMIC_RELAXED);
+}
+
+/* free_pages += delta (zone lock held; lockless readers load it atomically). */
+static inline void zone_free_add(struct zone *zone, int64_t delta)
+{
+    __atomic_store_n(&zone->free_pages, zone->free_pages + (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
 /* ---- the buddy lists (zone lock held) ---- */
 
 static inline void set_buddy(struct page *page, unsigned int order, enum zone_type z)
@@ -192,7 +211,8 @@ static void __free_one_page(struct zone *zone, uint64_t pfn, unsigned int order)
         if (buddy_pfn < zone->start_pfn || buddy_pfn >= zone->end_pfn)
             break;
         buddy = &mem_map[buddy_pfn];
-        if (!(buddy->flags & PG_buddy) || buddy->order != order)
+        if (!(__atomic_load_n(&buddy->flags, __ATOMIC_RELAXED) & PG_buddy) ||
+            __atomic_load_n(&buddy->order, __ATOMIC_RELAXED) != order)
             break;
         del_from_free_list(zone, buddy, order);
         pfn &= buddy_pfn; /* the lower of the two */
@@ -288,7 +308,7 @@ static void free_pcppages_bulk(struct zone *zone, struct per_cpu_pages *pcp, uns
         list_del(&page->lru);
         page->flags = 0;
         pcp->count[order]--;
-        zone->free_pages += 1ull << order;
+        zone_free_add(zone, (int64_t)1 << order);
         __free_one_page(zone, page_to_pfn(page), order);
     }
     mm_spin_unlock(&zone->lock);
@@ -311,7 +331,7 @@ static unsigned int rmqueue_bulk(struct zone *zone, struct per_cpu_pages *pcp, u
         page->zone = (uint8_t)(zone - zones);
         list_add(&page->lru, pcp->lists[order].prev); /* at the tail: keep the order */
         pcp->count[order]++;
-        zone->free_pages -= 1ull << order;
+        zone_free_add(zone, -((int64_t)1 << order));
     }
     mm_spin_unlock(&zone->lock);
     return i;
@@ -385,7 +405,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order)
     mm_spin_lock(&zone->lock);
     page = __rmqueue(zone, order);
     if (page) {
-        zone->free_pages -= 1ull << order;
+        zone_free_add(zone, -((int64_t)1 << order));
         __atomic_fetch_add(&zone->alloc_pages, (int64_t)1 << order, __ATOMIC_RELAXED);
     }
     mm_spin_unlock(&zone->lock);
@@ -418,8 +438,7 @@ static struct page *alloc_pages_caller(gfp_t gfp, unsigned int order, unsigned l
         page = rmqueue(zone, order);
         if (!page)
             continue;
-        page->flags = PG_head;
-        page->order = (uint8_t)order;
+        page_state_set(page, PG_head, order);
         page->zone = (uint8_t)z;
         page->private = 0;
         page->caller = caller;
@@ -484,8 +503,7 @@ static bool free_pages_prepare(struct page *page, unsigned int order, unsigned l
         bad_page(page, order, "wrong-order free", caller);
         return false;
     }
-    page->flags = 0;
-    page->order = 0;
+    page_state_set(page, 0, 0);
     return true;
 }
 
@@ -503,8 +521,7 @@ static void free_pages_caller(struct page *page, unsigned int order, unsigned lo
     if (order <= PCP_MAX_ORDER) {
         struct per_cpu_pages *pcp = pcp_lock(mm_cpu_id(), (enum zone_type)(zone - zones));
 
-        page->flags = PG_pcp;
-        page->order = (uint8_t)order;
+        page_state_set(page, PG_pcp, order);
         list_add(&page->lru, &pcp->lists[order]);
         pcp->count[order]++;
         pcp->alloc_diff -= (int64_t)1 << order;
@@ -514,7 +531,7 @@ static void free_pages_caller(struct page *page, unsigned int order, unsigned lo
     } else {
         __atomic_fetch_sub(&zone->alloc_pages, (int64_t)1 << order, __ATOMIC_RELAXED);
         mm_spin_lock(&zone->lock);
-        zone->free_pages += 1ull << order;
+        zone_free_add(zone, (int64_t)1 << order);
         __free_one_page(zone, page_to_pfn(page), order);
         mm_spin_unlock(&zone->lock);
     }
@@ -614,7 +631,7 @@ static void free_range(struct zone *zone, uint64_t start, uint64_t end)
         free_range(zone, start, mid_start);
         zone->lazy_start = mid_start;
         zone->lazy_end = mid_end;
-        zone->free_pages += mid_end - mid_start;
+        zone_free_add(zone, (int64_t)(mid_end - mid_start));
         zone->managed_pages += mid_end - mid_start;
         start = mid_end;
     }
@@ -626,7 +643,7 @@ static void free_range(struct zone *zone, uint64_t start, uint64_t end)
         if (order > MAX_ORDER - 1)
             order = MAX_ORDER - 1;
         add_to_free_list(zone, &mem_map[start], order);
-        zone->free_pages += 1ull << order;
+        zone_free_add(zone, (int64_t)1 << order);
         zone->managed_pages += 1ull << order;
         start += 1ull << order;
     }

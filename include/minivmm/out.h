@@ -6,7 +6,10 @@
  *
  * Formats. Table: a table's title line, then two-space indented columns two spaces apart, text
  * and hex left-aligned, numbers right-aligned, "(none)" for no rows; columns without a heading
- * are CSV and JSON only; control characters in text become '?'. CSV: a header line "table,KEY,..."
+ * are CSV and JSON only; control characters in text become '?'. Rows are printed by windows
+ * of OUT_TABLE_WINDOW (memory bounded whatever the row count): columns are sized by the
+ * windows printed so far, so a wider cell after the first window widens its column from
+ * there on. CSV: a header line "table,KEY,..."
  * then one line per row starting with the table's name; sections apart by an empty line. JSON:
  * one top-level object, a member per table holding an array of row objects (or one object),
  * ASCII only (json.h's JSON_ASCII); hex cells are strings ("0x3f8"), missing cells null.
@@ -20,6 +23,9 @@
 #include <stdio.h>
 
 enum out_format { OUT_TABLE, OUT_CSV, OUT_JSON };
+
+/* Table format: rows buffered (to size the columns) before they are printed. */
+#define OUT_TABLE_WINDOW 4096
 
 enum out_kind { OUT_STR, OUT_HEX, OUT_U64, OUT_US, OUT_MS, OUT_PCT, OUT_BOOL };
 
@@ -64,8 +70,12 @@ struct out {
     unsigned ncols;
     bool one; /* JSON: a single object instead of an array of rows */
     uint64_t nrows;
-    char **cells; /* table format: formatted cells, row-major, printed by out_end */
+    char **cells; /* table format: a window of formatted cells, row-major, shown columns */
     size_t ncells, cap;
+    unsigned *map; /* table format: shown column j is cols[map[j]] */
+    size_t *width; /* table format: shown column j's width so far */
+    unsigned nshown;
+    bool head_done; /* table format: the heading line is out */
     int err;
 };
 

@@ -18,7 +18,7 @@ expect_line "$d/err" 'is not a socket; not replacing it' "regular file message"
 [ -f "$s" ] || fail "the regular file was removed"
 rm -f "$s"
 
-timeout -s KILL 120 "$MINIVMM" run -k "$KERNEL" -c 2 --api-sock "$s" --nic vfs=2 -- net.echo \
+timeout -s KILL "$(tmo 120)" "$MINIVMM" run -k "$KERNEL" -c 2 --api-sock "$s" --nic vfs=2 -- net.echo \
     </dev/null >"$d/out" 2>"$d/err" &
 pid=$!
 out=$d/out; err=$d/err

@@ -12,7 +12,7 @@ while [ "$i" -lt 40 ]; do
 done
 echo quit >>"$d/in"
 status=0
-timeout -s KILL 120 "$MINIVMM" run -k "$KERNEL" --quiet -- echo <"$d/in" >"$d/out" 2>"$d/err" ||
+timeout -s KILL "$(tmo 120)" "$MINIVMM" run -k "$KERNEL" --quiet -- echo <"$d/in" >"$d/out" 2>"$d/err" ||
     status=$?
 out=$d/out; err=$d/err
 expect_status 0 "echo"

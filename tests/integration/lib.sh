@@ -1,6 +1,10 @@
 # lib.sh: shared helpers for the integration tests (POSIX sh, sourced).
-# Environment from meson: MINIVMM, KERNEL, KVM_USABLE, TESTDIR (scratch directory).
+# Environment from meson: MINIVMM, KERNEL, KVM_USABLE, TESTDIR (scratch directory),
+# TIMEOUT_MULT (3 in a sanitizer build: the scripts' own deadlines are scaled by it: tmo N).
 set -u
+
+# tmo SECONDS: a deadline for `timeout`, scaled for sanitizer builds.
+tmo() { echo $(( $1 * ${TIMEOUT_MULT:-1} )); }
 
 fail() { echo "FAIL: $*"; exit 1; }
 pass() { echo "PASS: $*"; }
@@ -14,7 +18,7 @@ need_kvm() {
 run_vm() {
     out=$1; err=$2; shift 2
     status=0
-    timeout -s KILL 120 "$MINIVMM" "$@" >"$out" 2>"$err" </dev/null || status=$?
+    timeout -s KILL "$(tmo 120)" "$MINIVMM" "$@" >"$out" 2>"$err" </dev/null || status=$?
 }
 
 expect_status() {

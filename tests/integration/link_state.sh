@@ -22,7 +22,7 @@ wait_line() {
     done
 }
 
-timeout -s KILL 60 "$MINIVMM" run -k "$KERNEL" --api-sock "$s" --nic vfs=2 \
+timeout -s KILL "$(tmo 60)" "$MINIVMM" run -k "$KERNEL" --api-sock "$s" --nic vfs=2 \
     -- net.ping=10.0.2.16 net.count=60 net.interval_ms=100 </dev/null >"$out" 2>"$err" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$d"' EXIT

@@ -23,7 +23,7 @@ trap 'stop_bg; rm -rf "$d"' EXIT
 # 1. minivmm <-> minivmm over dgram.
 set -- $(free_ports 4)
 pa=$1 pb=$2 qa=$3 qb=$4
-timeout -s KILL 60 "$MINIVMM" run -k "$KERNEL" --nic "vfs=1,uplink=dgram:$pa:$pb" \
+timeout -s KILL "$(tmo 60)" "$MINIVMM" run -k "$KERNEL" --nic "vfs=1,uplink=dgram:$pa:$pb" \
     -- net.echo net.ip=10.0.2.20 >"$d/echo.out" 2>"$d/echo.err" </dev/null &
 bg_pid=$!
 wait_line "$d/echo.out" '^net\.echo: answering' ||

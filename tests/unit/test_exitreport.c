@@ -25,6 +25,7 @@
 #include "exitlog.h"
 #include "exitreport.h"
 #include "minivmm/abi.h"
+#include "minivmm/out.h"
 #include "minivmm/util.h"
 
 #define US 1000ull
@@ -802,6 +803,112 @@ START_TEST(test_timeline_sparse)
 }
 END_TEST
 
+/* The table format through lib/out.c directly: three windows and a bit. Its cell buffer never
+ * holds more than one window (it held every cell of the table before), the heading is printed
+ * once, every row is there, the first window is aligned and a wider cell later widens its
+ * column from there on. */
+START_TEST(test_table_window)
+{
+    static const struct out_col cols[] = {{"name", "name", OUT_STR, NULL},
+                                          {"n", "n", OUT_U64, NULL},
+                                          {"hidden", NULL, OUT_U64, NULL}};
+    const size_t nrows = 3 * OUT_TABLE_WINDOW + 7;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    struct out o;
+    size_t maxcap = 0;
+
+    out_open(&o, f, OUT_TABLE);
+    out_begin(&o, "t", "title", cols, 3, false);
+    for (size_t i = 0; i < nrows; i++) {
+        /* One cell wider than all before it, in the second window. */
+        uint64_t n = i == OUT_TABLE_WINDOW + 5 ? UINT64_C(123456789012) : i;
+        struct out_cell cells[] = {out_s("r"), out_u(n), out_u(i)};
+        out_row(&o, cells);
+        if (o.cap > maxcap)
+            maxcap = o.cap;
+    }
+    out_end(&o);
+    ck_assert_int_eq(out_close(&o), 0);
+    fclose(f);
+    ck_assert_msg(maxcap <= 2 * OUT_TABLE_WINDOW, "cell buffer of %zu for %zu rows", maxcap, nrows);
+
+    size_t heads = 0, rows = 0;
+    for (const char *p = text; (p = strstr(p, "\n  name")); p++)
+        heads++;
+    for (const char *p = text; (p = strstr(p, "\n  r ")); p++)
+        rows++;
+    ck_assert_uint_eq(heads, 1);
+    ck_assert_uint_eq(rows, nrows);
+    /* First window: sized by its widest number (4 digits: 4095). */
+    ck_assert_has(text, "\n  name     n\n  r        0\n  r        1\n");
+    /* From the wide cell on, 12 digits. */
+    ck_assert_has(text, "\n  r     123456789012\n");
+    char want[64];
+    snprintf(want, sizeof(want), "\n  r     %12zu\n", nrows - 1);
+    ck_assert_has(text, want);
+    ck_assert_hasnt(text, " \n");
+    free(text);
+}
+END_TEST
+
+/* `--timeline 1us` on a log of 200000 exits 1 µs apart: 200000 rows of table. Printing them
+ * (to /dev/null) must not raise the peak RSS (measured in a child after building the report)
+ * by more than 8 MiB; buffering every cell took ~40 MiB. Not under ASan: its quarantine keeps
+ * freed cells' memory on purpose. */
+START_TEST(test_timeline_dense_bounded)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return;
+#else
+    char path[64];
+    tmp_path(path, sizeof(path));
+    struct exitlog *log = open_log(path, "serial", 2);
+    const unsigned n = 200000;
+    for (unsigned i = 0; i < n; i++)
+        plain(log, i * US, i % 2, i % 3 ? KVM_EXIT_HLT : KVM_EXIT_MMIO, 100);
+    ck_assert_int_eq(exitlog_close(log), 0);
+
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char a0[] = "exits", a2[] = "--timeline", a3[] = "1us", err[256];
+        char *argv[] = {a0, path, a2, a3, NULL};
+        struct exitreport_opts o;
+        struct exitreport *r;
+        struct rusage ru0, ru1;
+        close(fds[0]);
+        ck_assert_int_eq(exitreport_parse_args(4, argv, &o, err, sizeof(err)), 0);
+        ck_assert_int_eq(exitreport_build(&r, &o, err, sizeof(err)), 0);
+        FILE *f = fopen("/dev/null", "w");
+        ck_assert_ptr_nonnull(f);
+        getrusage(RUSAGE_SELF, &ru0);
+        ck_assert_int_eq(exitreport_print(r, f), 0);
+        getrusage(RUSAGE_SELF, &ru1);
+        fclose(f);
+        exitreport_free(r);
+        long res[2] = {ru0.ru_maxrss, ru1.ru_maxrss}; /* KiB */
+        ck_assert_int_eq(write(fds[1], res, sizeof(res)), (int)sizeof(res));
+        _exit(0);
+    }
+    close(fds[1]);
+    long res[2] = {0, 0};
+    ck_assert_int_eq(read(fds[0], res, sizeof(res)), (int)sizeof(res));
+    close(fds[0]);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_msg(res[1] - res[0] < 8 * 1024, "printing raised the peak RSS from %ld to %ld KiB",
+                  res[0], res[1]);
+    unlink(path);
+#endif
+}
+END_TEST
+
 /* ---- boot phases ---- */
 
 START_TEST(test_phases)
@@ -1406,6 +1513,7 @@ static Suite *exitreport_suite(void)
     tcase_add_test(tc, test_json_format);
     tcase_add_test(tc, test_escaping);
     tcase_add_test(tc, test_empty_log);
+    tcase_add_test(tc, test_table_window);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("kvm_stats");
@@ -1420,6 +1528,7 @@ static Suite *exitreport_suite(void)
     tcase_add_test(tc, test_truncated);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_large_log);
+    tcase_add_test(tc, test_timeline_dense_bounded);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("plot");
