@@ -42,6 +42,7 @@
 #include "rtc_cmos.h"
 #include "run.h"
 #include "runreport.h"
+#include "sandbox.h"
 #include "serial16550.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -234,6 +235,10 @@ int run_vm(const struct run_config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     sigdelset(&sigs, SIGUSR1);
     signal(SIGPIPE, SIG_IGN);
+
+    /* 0. The sandbox's set-up (no core files; the hook every thread calls at its start). */
+    if (sandbox_init(!o.no_sandbox, err, sizeof(err)))
+        goto err_print;
 
     /* 1. Open KVM and check what we rely on. */
     ret = kvm_open(&vm->kvm, o.irqchip, err, sizeof(err));
@@ -436,6 +441,11 @@ int run_vm(const struct run_config *cfg)
     }
     if (api && (ret = o.api_ops->start(api))) {
         fprintf(stderr, "minivmm: --api-sock: cannot start its thread: %s\n", strerror(-ret));
+        vm_stop(vm, VM_STATUS_ERROR);
+    }
+    /* 9b. Every thread runs under its own filter; now the main thread (sandbox.h). */
+    if (sandbox_seal(err, sizeof(err))) {
+        errmsg_print(NULL, "%s", err);
         vm_stop(vm, VM_STATUS_ERROR);
     }
 
