@@ -69,8 +69,9 @@ static const struct ioctl_req ioctl_common[] = {IOCTL(TCSETS), {0, NULL}};
  * irqchip), KVM's own IOAPIC pin (kernel irqchip), a redirection entry the guest programmed. */
 #define IOCTL_IRQ IOCTL(KVM_SIGNAL_MSI), IOCTL(KVM_IRQ_LINE), IOCTL(KVM_SET_GSI_ROUTING)
 
-/* vCPU: KVM_RUN, the register dump of a crash, and every device handler. */
-static const char *const sys_vcpu[] = {"read", "poll", NULL};
+/* vCPU: KVM_RUN, the register dump of a crash, and every device handler (no reads: a
+ * handler's input is the run area and guest memory). */
+static const char *const sys_vcpu[] = {NULL};
 static const struct ioctl_req ioctl_vcpu[] = {IOCTL(KVM_RUN), IOCTL(KVM_GET_REGS),
                                               IOCTL(KVM_GET_SREGS), IOCTL(KVM_TRANSLATE),
                                               IOCTL_IRQ, {0, NULL}};
@@ -94,7 +95,7 @@ static const char *const sys_bench[] = {"read", NULL};
  * statistics (a descriptor per vCPU, read with pread), the summary, closing files and
  * captures, removing the control socket (lstat, unlink). */
 static const char *const sys_main[] = {"read", "poll", "pread64", "close", "newfstatat",
-                                       "unlink", "lseek", "fsync", NULL};
+                                       "unlink", NULL};
 static const struct ioctl_req ioctl_main[] = {IOCTL(KVM_GET_STATS_FD), IOCTL(KVM_IRQFD),
                                               IOCTL(TCGETS), {0, NULL}};
 
