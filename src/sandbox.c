@@ -34,10 +34,10 @@
 #include "minivmm/util.h"
 #include "sandbox.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANDBOX_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SANDBOX_SANITIZER 1
 #endif
 #endif
@@ -111,7 +111,7 @@ static const struct kind_rules rules[HW_THREAD_NKINDS] = {
 };
 
 #ifdef SANDBOX_SANITIZER
-/* ASan/UBSan builds (-Dsanitize=true): the runtime's own calls, on any thread: its alternate
+/* Sanitizer builds (-Dsanitize=true: ASan/UBSan; TSan too): the runtime's own calls, on any thread: its alternate
  * signal stack, its allocator, the reports (/proc/self/maps, symbolizing), and LeakSanitizer at
  * exit (a tracer process that ptrace-attaches to every thread). */
 static const char *const sys_sanitizer[] = {
