@@ -371,6 +371,7 @@ int run_vm(const struct run_config *cfg)
                      ret == -ELOOP ? "it is a symbolic link (refused)" : strerror(-ret));
             goto err_print_uart;
         }
+        sandbox_set_exitlog(vm->log); /* flushed if a thread breaks the sandbox */
     }
     /* 8. vCPUs: per-vCPU CPUID; the BSP starts at the kernel's entry, APs wait for SIPI. */
     cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
@@ -467,6 +468,7 @@ int run_vm(const struct run_config *cfg)
         runreport_collect_kvm_stats(vm, &kst);
     if (!o.quiet)
         runreport_summary(vm, wall, &kst);
+    sandbox_set_exitlog(NULL);
     ret = exitlog_close(vm->log);
     vm->log = NULL;
     if (ret && status == 0)
@@ -492,6 +494,7 @@ out_vcpus:
 err_print_log:
     errmsg_print(NULL, "%s", err);
 out_log:
+    sandbox_set_exitlog(NULL);
     exitlog_close(vm->log);
     goto out_uart;
 err_print_uart:

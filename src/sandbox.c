@@ -15,6 +15,7 @@
  * write(2) only.
  */
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/kvm.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "exitlog.h"
 #include "minivmm/errmsg.h"
 #include "minivmm/util.h"
 #include "sandbox.h"
@@ -229,6 +231,19 @@ void sandbox_print_rules(FILE *f)
 static bool sandbox_on;
 static int test_kind = -1;
 static __thread int this_kind = -1;
+/* The exit log a violation flushes, and how many SIGSYS handlers may be using it: a Dekker
+ * pair (sequentially consistent), so that sandbox_set_exitlog(NULL) returns only once no
+ * handler can touch the log. A handler never returns (it ends the process). */
+static struct exitlog *violation_log;
+static unsigned violation_busy;
+
+void sandbox_set_exitlog(struct exitlog *log)
+{
+    __atomic_store_n(&violation_log, log, __ATOMIC_SEQ_CST);
+    if (!log)
+        while (__atomic_load_n(&violation_busy, __ATOMIC_SEQ_CST))
+            sched_yield(); /* a thread is ending the process: wait for it */
+}
 
 static void put(char *buf, size_t *n, size_t cap, const char *s)
 {
@@ -248,8 +263,8 @@ static void put_num(char *buf, size_t *n, size_t cap, unsigned long v)
     put(buf, n, cap, d + i);
 }
 
-/* Async-signal-safe: no stdio, no allocation. The exit log is not flushed: its buffer belongs
- * to whichever vCPU holds its lock, maybe this one, mid-record. */
+/* Async-signal-safe: no stdio, no allocation. The exit log is flushed only if its lock is free
+ * (it may be held by this very thread, mid-record). */
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
@@ -266,6 +281,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
     put(msg, &n, sizeof(msg), ")\n");
     ssize_t w = write(STDERR_FILENO, msg, n);
     (void)w;
+    __atomic_fetch_add(&violation_busy, 1, __ATOMIC_SEQ_CST);
+    struct exitlog *log = __atomic_load_n(&violation_log, __ATOMIC_SEQ_CST);
+    if (log)
+        exitlog_flush_try(log);
     console_restore_tty();
     _exit(1);
 }

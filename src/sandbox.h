@@ -36,6 +36,10 @@
  * enabled = false (--no-sandbox) only the test trigger stays (it then goes through). 0, or
  * -EINVAL with a reason for a bad MINIVMM_SANDBOX_TEST. */
 int sandbox_init(bool enabled, char *err, size_t errlen);
+/* The exit log to flush on a violation (NULL: none; returns once no SIGSYS handler can still
+ * be using the previous one, so the caller may then close it). */
+struct exitlog;
+void sandbox_set_exitlog(struct exitlog *log);
 /* The main thread, once every other thread started: RLIMIT_NOFILE, then its own filter.
  * 0 or -errno with a reason (nothing else has been dropped then). */
 int sandbox_seal(char *err, size_t errlen);
