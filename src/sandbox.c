@@ -119,7 +119,9 @@ static const struct kind_rules rules[HW_THREAD_NKINDS] = {
 static const char *const sys_sanitizer[] = {
     "sigaltstack", "prctl", "prlimit64", "getrlimit", "sched_getaffinity", "readlink",
     "openat", "close", "read", "pread64", "getdents64", "clone", "ptrace", "wait4", "mincore",
-    "newfstatat", "lseek", "uname", "getppid", "pipe2", "dup2", "execve", NULL};
+    "newfstatat", "lseek", "uname", "getppid", "pipe2", "dup2", "execve", "open", "stat",
+    "lstat", "fstat", "readlinkat", "getdents", "kill", "process_vm_readv", "rt_sigtimedwait",
+    "arch_prctl", NULL};
 #endif
 
 /* ---- names ---- */
