@@ -18,6 +18,7 @@
 
 #include "benchdev.h"
 #include "minivmm/abi.h"
+#include "minivmm/hw/thread.h"
 #include "minivmm/memmap.h"
 #include "minivmm/util.h"
 
@@ -77,6 +78,7 @@ static void *drain_thread(void *arg)
     struct benchdev *d = arg;
     uint64_t n;
 
+    hw_thread_enter(HW_THREAD_BENCH);
     for (;;) {
         ssize_t r = read(d->efd, &n, sizeof(n));
         if (r < 0 && errno == EINTR)

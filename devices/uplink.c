@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "minivmm/files.h"
+#include "minivmm/hw/thread.h"
 #include "minivmm/util.h"
 #include "uplink.h"
 
@@ -398,6 +399,7 @@ static void *rx_thread(void *arg)
     struct pollfd pfd[2] = {{.fd = up->fd, .events = POLLIN},
                             {.fd = up->stop_fd, .events = POLLIN}};
 
+    hw_thread_enter(HW_THREAD_UPLINK);
     for (;;) {
         if (poll(pfd, 2, -1) < 0) {
             if (errno == EINTR)

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "minivmm/hw/thread.h"
 #include "virtio_worker.h"
 
 void virtio_worker_init(struct virtio_worker *w)
@@ -52,6 +53,7 @@ static void *worker(void *arg)
     struct pollfd pfd[VIRTIO_WORKER_MAX + 1];
     unsigned n = w->n;
 
+    hw_thread_enter(HW_THREAD_IO);
     for (unsigned i = 0; i < n; i++)
         pfd[i] = (struct pollfd){.fd = w->efd[i], .events = POLLIN};
     pfd[n] = (struct pollfd){.fd = w->stop_fd, .events = POLLIN};

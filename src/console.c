@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "minivmm/hw/thread.h"
 #include "minivmm/util.h"
 
 #define CTRL_A 0x01
@@ -189,6 +190,7 @@ static void drain(struct console *c, int wake_fd)
 static void *output_thread(void *arg)
 {
     struct console *c = arg;
+    hw_thread_enter(HW_THREAD_CONSOLE_OUT);
     drain(c, c->out_wake_fd);
     return NULL;
 }
@@ -228,6 +230,7 @@ static void *console_thread(void *arg)
     struct console *c = arg;
     uint8_t buf[UART_FIFO_SIZE];
 
+    hw_thread_enter(HW_THREAD_CONSOLE_IN);
     while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
         size_t room = serial16550_wait_room(c->uart, 100);
         if (room == 0)

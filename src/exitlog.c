@@ -523,6 +523,16 @@ int exitlog_flush(struct exitlog *log)
     return r;
 }
 
+int exitlog_flush_try(struct exitlog *log)
+{
+    if (pthread_mutex_trylock(&log->lock) != 0)
+        return -EBUSY;
+    flush_locked(log);
+    int r = log->err;
+    pthread_mutex_unlock(&log->lock);
+    return r;
+}
+
 int exitlog_close(struct exitlog *log)
 {
     int r;

@@ -140,6 +140,10 @@ void exitlog_exit(struct exitlog *log, const struct exitlog_exit *rec);
 void exitlog_marker(struct exitlog *log, const struct exitlog_marker *rec);
 void exitlog_stat(struct exitlog *log, const struct exitlog_stat *rec);
 int exitlog_flush(struct exitlog *log);
+/* For a process about to die (the sandbox's SIGSYS handler): writes what is buffered if the
+ * lock is free at once (no wait: the lock may be held by the caller's own thread), so the file
+ * holds every record appended so far. 0, -EBUSY, or the first write error. Uses write(2) only. */
+int exitlog_flush_try(struct exitlog *log);
 /* Flushes and closes; 0 or the first write error (-errno). NULL is a no-op. */
 int exitlog_close(struct exitlog *log);
 

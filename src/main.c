@@ -60,6 +60,10 @@ static void usage(FILE *f)
 "      --no-virtio-cmdline do not append the virtio_mmio.device= words of --nic to the\n"
 "                          command line (the VFs stay in the device tree and the DSDT)\n"
 "  -q, --quiet             no banner, no summary, no VMM chatter (guest console only)\n"
+"      --no-sandbox        for debugging: no seccomp filters, capabilities and rlimits\n"
+"                          kept (by default every thread runs under an allowlist of system\n"
+"                          calls; a forbidden call ends minivmm with status %d and a line\n"
+"                          naming it: docs/security.md)\n"
 "%s"
 "\n"
 "Exit status: the byte the guest writes to port 0x%x (0 = success); 0 when the guest powers\n"
@@ -95,7 +99,7 @@ static void usage(FILE *f)
 "                          (package gnuplot-nox); the report still goes to stdout\n"
 "\n"
 "Commands of our guest (build/guest/kernel.elf), given on its command line:\n",
-            VM_MAX_CPUS, nicopt_help, MINIVMM_EXIT_PORT, VM_STATUS_ERROR, VM_STATUS_GUEST_CRASH);
+            VM_MAX_CPUS, VM_STATUS_ERROR, nicopt_help, MINIVMM_EXIT_PORT, VM_STATUS_ERROR, VM_STATUS_GUEST_CRASH);
 #define CMD(name, arg, help) fprintf(f, "  %-22s %s\n", name arg, help);
     MINIVMM_GUEST_COMMANDS(CMD)
 #undef CMD
@@ -108,7 +112,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_CMDLINE = 256, OPT_IRQCHIP, OPT_EXIT_LOG, OPT_DUMP_DTB, OPT_DUMP_ACPI,
-       OPT_STATS_INTERVAL, OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK, OPT_NO_VIRTIO_CMDLINE };
+       OPT_STATS_INTERVAL, OPT_BENCH_DEVICE, OPT_NIC, OPT_API_SOCK, OPT_NO_VIRTIO_CMDLINE,
+       OPT_NO_SANDBOX };
 
 static int parse_run(int argc, char **argv, struct run_config *o)
 {
@@ -128,6 +133,7 @@ static int parse_run(int argc, char **argv, struct run_config *o)
         {"api-sock", required_argument, NULL, OPT_API_SOCK}, /* src/apisock.h */
         {"no-virtio-cmdline", no_argument, NULL, OPT_NO_VIRTIO_CMDLINE},
         {"quiet", no_argument, NULL, 'q'},
+        {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX}, /* src/sandbox.h */
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -209,6 +215,9 @@ static int parse_run(int argc, char **argv, struct run_config *o)
             break;
         case 'q':
             o->quiet = true;
+            break;
+        case OPT_NO_SANDBOX:
+            o->no_sandbox = true;
             break;
         case 'h':
             usage(stdout);

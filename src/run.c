@@ -42,6 +42,7 @@
 #include "rtc_cmos.h"
 #include "run.h"
 #include "runreport.h"
+#include "sandbox.h"
 #include "serial16550.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -235,6 +236,10 @@ int run_vm(const struct run_config *cfg)
     sigdelset(&sigs, SIGUSR1);
     signal(SIGPIPE, SIG_IGN);
 
+    /* 0. The sandbox's set-up (no core files; the hook every thread calls at its start). */
+    if (sandbox_init(!o.no_sandbox, err, sizeof(err)))
+        goto err_print;
+
     /* 1. Open KVM and check what we rely on. */
     ret = kvm_open(&vm->kvm, o.irqchip, err, sizeof(err));
     if (ret)
@@ -367,6 +372,7 @@ int run_vm(const struct run_config *cfg)
                      ret == -ELOOP ? "it is a symbolic link (refused)" : strerror(-ret));
             goto err_print_uart;
         }
+        sandbox_set_exitlog(vm->log); /* flushed if a thread breaks the sandbox */
     }
     /* 8. vCPUs: per-vCPU CPUID; the BSP starts at the kernel's entry, APs wait for SIPI. */
     cpuid = vcpu_supported_cpuid(vm->kvm.sys_fd, err, sizeof(err));
@@ -439,6 +445,11 @@ int run_vm(const struct run_config *cfg)
         fprintf(stderr, "minivmm: --api-sock: cannot start its thread: %s\n", strerror(-ret));
         vm_stop(vm, VM_STATUS_ERROR);
     }
+    /* 9b. Every thread runs under its own filter; now the main thread (sandbox.h). */
+    if (sandbox_seal(err, sizeof(err))) {
+        errmsg_print(NULL, "%s", err);
+        vm_stop(vm, VM_STATUS_ERROR);
+    }
 
     /* 10. Run until the guest exits, crashes, or we are told to stop. */
     runreport_wait(vm, sig_fd, o.stats_interval);
@@ -458,6 +469,7 @@ int run_vm(const struct run_config *cfg)
         runreport_collect_kvm_stats(vm, &kst);
     if (!o.quiet)
         runreport_summary(vm, wall, &kst);
+    sandbox_set_exitlog(NULL);
     ret = exitlog_close(vm->log);
     vm->log = NULL;
     if (ret && status == 0)
@@ -483,6 +495,7 @@ out_vcpus:
 err_print_log:
     errmsg_print(NULL, "%s", err);
 out_log:
+    sandbox_set_exitlog(NULL);
     exitlog_close(vm->log);
     goto out_uart;
 err_print_uart:

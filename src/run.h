@@ -39,6 +39,7 @@ struct run_config {
     const char *dump_acpi; /* --dump-acpi DIR */
     double stats_interval; /* --exit-stats-interval, seconds; 0 = off */
     bool quiet;
+    bool no_sandbox; /* --no-sandbox: no seccomp filters, capabilities and rlimits kept */
     enum benchdev_mode bench_device;     /* --bench-device[=ioeventfd], for `minivmm bench` */
     const char *nics[MEMMAP_VIRTIO_MAX]; /* --nic SPEC, in order */
     unsigned nnics;

@@ -23,6 +23,7 @@
 #include "bzimage.h"
 #include "pvh.h"
 #include "vcpu.h"
+#include "minivmm/hw/thread.h"
 #include "minivmm/util.h"
 
 #define KICK_SIGNAL VM_KICK_SIGNAL
@@ -367,6 +368,7 @@ static void *vcpu_thread(void *arg)
     struct vm *vm = v->vm;
     sigset_t set;
 
+    hw_thread_enter(HW_THREAD_VCPU); /* before the first KVM_RUN */
     this_run = v->run;
     sigemptyset(&set);
     sigaddset(&set, KICK_SIGNAL);

@@ -24,6 +24,7 @@
 
 #include "apisock.h"
 #include "minivmm/errmsg.h"
+#include "minivmm/hw/thread.h"
 #include "minivmm/util.h"
 
 struct conn {
@@ -113,6 +114,7 @@ static void *server_thread(void *arg)
     struct pollfd p[APISOCK_MAX_CONNS + 2];
     char buf[4096];
 
+    hw_thread_enter(HW_THREAD_API);
     for (;;) {
         unsigned map[APISOCK_MAX_CONNS], np = 2;
         p[0] = (struct pollfd){.fd = s->stop_fd, .events = POLLIN};
