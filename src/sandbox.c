@@ -59,11 +59,14 @@ struct kind_rules {
 /* Every thread: thread exit, signals (the kick handler, the fatal-signal handler of
  * console.c: sigaction, tgkill), locks, malloc (glibc's per-thread arenas: mmap, mprotect to
  * grow, madvise/munmap to trim), clocks and sleeps (max_tx_rate), messages on stderr, eventfd
- * writes, kicks (vm_stop: tgkill). */
+ * writes, kicks (vm_stop: tgkill), and sysinfo: glibc's qsort asks it for the machine's memory
+ * size (sysconf(_SC_PHYS_PAGES)) before sorting more than 1 KiB, as the end-of-run summary of
+ * a Linux guest does (its many ports and addresses). */
 static const char *const sys_common[] = {
     "exit", "exit_group", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "restart_syscall",
     "futex", "write", "mmap", "munmap", "mprotect", "madvise", "brk", "clock_gettime",
-    "clock_nanosleep", "nanosleep", "gettid", "getpid", "tgkill", "sched_yield", NULL};
+    "clock_nanosleep", "nanosleep", "gettid", "getpid", "tgkill", "sched_yield", "sysinfo",
+    NULL};
 /* Every thread: the terminal restored on a fatal signal or a violation (tcsetattr). */
 static const struct ioctl_req ioctl_common[] = {IOCTL(TCSETS), {0, NULL}};
 
