@@ -177,8 +177,11 @@ static int add_syscalls(scmp_filter_ctx ctx, const char *const *list)
 static int add_ioctls(scmp_filter_ctx ctx, const struct ioctl_req *list)
 {
     for (; list && list->name; list++) {
-        int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                                   SCMP_A1(SCMP_CMP_EQ, list->req));
+        /* Every field named: SCMP_A1() leaves datum_b out, which clang's
+         * -Wmissing-field-initializers (the fuzz build) refuses. */
+        const struct scmp_arg_cmp cmp = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = list->req,
+                                         .datum_b = 0};
+        int ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &cmp);
         if (ret)
             return ret;
     }
