@@ -104,24 +104,42 @@ static int drain(int fd)
     }
 }
 
-static int send_udp(char **argv, int phase)
+/* IFACE DST-IP PORT FRAME-BYTES COUNT (argv[0..4]) of `udp` and `echo`: a UDP socket bound to
+ * IFACE, the destination, the frame size and the count. The socket, or -2 on bad arguments,
+ * -1 after saying why. Not connected: `udp` must not see ICMP errors as send failures. */
+static int udp_open(char **argv, unsigned long max_count, struct sockaddr_in *dst,
+                    unsigned long *frame, unsigned long *count)
 {
-    unsigned long port, frame, count;
-    struct sockaddr_in dst = {.sin_family = AF_INET};
-    static char payload[MAX_FRAME];
+    unsigned long port;
 
-    if (inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 || parse_ulong(argv[2], 1, 65535, &port) ||
-        parse_ulong(argv[3], MIN_FRAME, MAX_FRAME, &frame) ||
-        parse_ulong(argv[4], 1, 1000000000, &count))
-        return usage();
-    dst.sin_port = htons((unsigned short)port);
+    *dst = (struct sockaddr_in){.sin_family = AF_INET};
+    if (inet_pton(AF_INET, argv[1], &dst->sin_addr) != 1 || parse_ulong(argv[2], 1, 65535, &port) ||
+        parse_ulong(argv[3], MIN_FRAME, MAX_FRAME, frame) ||
+        parse_ulong(argv[4], 1, max_count, count))
+        return -2;
+    dst->sin_port = htons((unsigned short)port);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, argv[0], strlen(argv[0]) + 1)) {
         fprintf(stderr, "netsend: socket on %s: %s\n", argv[0], strerror(errno));
-        return 1;
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
+    return fd;
+}
+
+static int send_udp(char **argv, int phase)
+{
+    unsigned long frame, count;
+    struct sockaddr_in dst;
+    static char payload[MAX_FRAME];
+
+    int fd = udp_open(argv, 1000000000, &dst, &frame, &count);
+    if (fd < 0)
+        return fd == -2 ? usage() : 1;
     if (phase && ioperm(PHASE_PORT, 1, 1)) {
         fprintf(stderr, "netsend: ioperm(0x%x): %s\n", PHASE_PORT, strerror(errno));
+        close(fd);
         return 1;
     }
     size_t len = frame - ETH_UDP_OVERHEAD;
@@ -154,21 +172,18 @@ static int send_udp(char **argv, int phase)
 
 static int echo_udp(char **argv)
 {
-    unsigned long port, frame, count, good = 0;
-    struct sockaddr_in dst = {.sin_family = AF_INET};
+    unsigned long frame, count, good = 0;
+    struct sockaddr_in dst;
     static unsigned char out[MAX_FRAME], in[MAX_FRAME + 1];
     struct timeval tv = {.tv_sec = 2};
 
-    if (inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 || parse_ulong(argv[2], 1, 65535, &port) ||
-        parse_ulong(argv[3], MIN_FRAME, MAX_FRAME, &frame) ||
-        parse_ulong(argv[4], 1, 1000000, &count))
-        return usage();
-    dst.sin_port = htons((unsigned short)port);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, argv[0], strlen(argv[0]) + 1) ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+    int fd = udp_open(argv, 1000000, &dst, &frame, &count);
+    if (fd < 0)
+        return fd == -2 ? usage() : 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
         connect(fd, (struct sockaddr *)&dst, sizeof(dst))) {
         fprintf(stderr, "netsend: socket on %s: %s\n", argv[0], strerror(errno));
+        close(fd);
         return 1;
     }
     size_t len = frame - ETH_UDP_OVERHEAD;
